@@ -1,0 +1,45 @@
+// One linter for the project. Workflow files run in Temporal's deterministic sandbox,
+// so the import rules of ../shared/style.md are enforced here rather than by review.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', '.spc/', 'output/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', 'fs', 'path', 'child_process', 'http', 'https', 'os', 'crypto'], message: 'Workflows are deterministic: no Node built-ins.' },
+            { group: ['@azure/*'], message: 'Workflows import no Azure SDK; call an activity.' },
+            { group: ['**/config', '**/config/*', '**/local-batch/*'], message: 'Workflows must not read config or talk to services.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/schemas/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@temporalio/*', '@azure/*', 'node:*'], message: 'Schemas import zod only.' }] }],
+    },
+  },
+  {
+    files: ['src/local-batch/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@temporalio/*', '**/workflows/*', '**/activities/*'], message: 'The local Batch service stands in for Azure: no Temporal.' }] }],
+    },
+  },
+);

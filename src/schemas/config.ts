@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7233');
+const port = z.coerce.number().int('must be an integer').min(1, 'must be 1..65535').max(65535, 'must be 1..65535');
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be letters, digits, ".", "_" or "-"');
+
+/**
+ * The environment a worker or client reads, after defaults. Every field maps to one environment variable
+ * of the same name; `loadConfig` fills in the embedded stack's addresses when a variable is unset.
+ */
+export const ConfigSchema = z.object({
+  /** Temporal frontend, host:port. */
+  SPC_TEMPORAL_ADDRESS: hostPort,
+  SPC_TEMPORAL_NAMESPACE: name,
+  SPC_TASK_QUEUE: name,
+  /** Storage connection string (Azurite or a real account). Secret: never logged. */
+  AZURE_STORAGE_CONNECTION_STRING: z
+    .string()
+    .min(1, 'must not be empty')
+    .refine((s) => /AccountName=/.test(s) && /(AccountKey|SharedAccessSignature)=/.test(s), {
+      message: 'must contain AccountName= and AccountKey= (or SharedAccessSignature=)',
+    }),
+  /** Batch account endpoint: https://<account>.<region>.batch.azure.com, or the local Batch service. */
+  AZURE_BATCH_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  AZURE_BATCH_ACCOUNT: z.string().regex(/^[a-z0-9]{3,24}$/, 'must be 3-24 lowercase letters or digits'),
+  /** Batch shared key, base64. Secret: never logged. */
+  AZURE_BATCH_KEY: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be a base64 key'),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Ports and folder of the embedded local stack. */
+export const StackSettingsSchema = z.object({
+  SPC_STACK_DIR: z.string().min(1, 'must not be empty'),
+  SPC_TEMPORAL_PORT: port,
+  SPC_TEMPORAL_UI_PORT: port,
+  SPC_AZURITE_PORT: port,
+  SPC_BATCH_PORT: port,
+});
+export type StackSettings = z.infer<typeof StackSettingsSchema>;

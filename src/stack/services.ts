@@ -1,0 +1,103 @@
+import { BlobServiceClient } from '@azure/storage-blob';
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { LOCAL_STORAGE_ACCOUNT, localStorageConnectionString, type LocalSecrets } from '../config';
+import type { StackSettings } from '../schemas/config';
+import { findOrBuildTemporal } from './temporal-binary';
+
+/** Everything a service definition may need to start and probe itself. */
+export interface StackContext {
+  settings: StackSettings;
+  secrets: LocalSecrets;
+  log: (line: string) => void;
+}
+
+/**
+ * One service of the local stack. Adding a service is one more entry in `stackServices`:
+ * how to start it, which port it owns, and a real request that proves it answers.
+ */
+export interface StackService {
+  name: string;
+  /** The env variable that moves its port, named in "port taken" errors. */
+  portVariable: keyof StackSettings;
+  port(settings: StackSettings): number;
+  /** What `status` prints as its address. */
+  describe(settings: StackSettings): string;
+  command(ctx: StackContext): Promise<{ file: string; args: string[]; env?: NodeJS.ProcessEnv }>;
+  /** A real request: true once the service serves. */
+  ready(ctx: StackContext): Promise<boolean>;
+  /** Idempotent set-up once it answers (e.g. search attributes). */
+  afterStart?(ctx: StackContext): Promise<void>;
+}
+
+/** Search attributes the workflows upsert, so the Web UI and `spc runs` can filter runs and LADs. */
+export const SEARCH_ATTRIBUTES = {
+  SpcRunId: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  SpcLad: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  SpcStatus: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  SpcLadCount: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+} as const;
+
+async function withTemporal<T>(settings: StackSettings, fn: (connection: Connection) => Promise<T>): Promise<T> {
+  const connection = await Connection.connect({ address: `127.0.0.1:${settings.SPC_TEMPORAL_PORT}`, connectTimeout: 2000 });
+  try {
+    return await fn(connection);
+  } finally {
+    await connection.close();
+  }
+}
+
+const temporalServer: StackService = {
+  name: 'temporal',
+  portVariable: 'SPC_TEMPORAL_PORT',
+  port: (s) => s.SPC_TEMPORAL_PORT,
+  describe: (s) => `127.0.0.1:${s.SPC_TEMPORAL_PORT} (Web UI http://127.0.0.1:${s.SPC_TEMPORAL_UI_PORT})`,
+  async command({ settings, log }) {
+    const file = await findOrBuildTemporal(path.join(settings.SPC_STACK_DIR, 'tools'), log);
+    const dataDir = path.join(settings.SPC_STACK_DIR, 'temporal');
+    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(settings.SPC_TEMPORAL_PORT)];
+    args.push('--ui-port', String(settings.SPC_TEMPORAL_UI_PORT), '--db-filename', path.join(dataDir, 'temporal.db'));
+    // WAL with synchronous=normal survives a crash of the server process and is several times faster than
+    // the default full fsync per commit (design.md section 4).
+    args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal', '--log-level', 'warn');
+    mkdirSync(dataDir, { recursive: true });
+    return { file, args };
+  },
+  ready: ({ settings }) =>
+    withTemporal(settings, async (c) => {
+      await c.workflowService.describeNamespace({ namespace: 'default' });
+      return true;
+    }),
+  afterStart: ({ settings, log }) =>
+    withTemporal(settings, async (c) => {
+      const { customAttributes } = await c.operatorService.listSearchAttributes({ namespace: 'default' });
+      const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !(customAttributes && name in customAttributes));
+      if (missing.length === 0) return;
+      await c.operatorService.addSearchAttributes({ namespace: 'default', searchAttributes: Object.fromEntries(missing) });
+      log(`registered search attributes ${missing.map(([name]) => name).join(', ')}`);
+    }),
+};
+
+const azurite: StackService = {
+  name: 'azurite',
+  portVariable: 'SPC_AZURITE_PORT',
+  port: (s) => s.SPC_AZURITE_PORT,
+  describe: (s) => `http://127.0.0.1:${s.SPC_AZURITE_PORT}/${LOCAL_STORAGE_ACCOUNT} (blob)`,
+  async command({ settings, secrets }) {
+    const main = require.resolve('azurite/dist/src/blob/main.js');
+    const args = [main, '--blobHost', '127.0.0.1', '--blobPort', String(settings.SPC_AZURITE_PORT)];
+    // Azurite from npm rejects the newest @azure/storage-blob API version without this flag.
+    args.push('--location', path.join(settings.SPC_STACK_DIR, 'azurite'), '--skipApiVersionCheck');
+    return { file: process.execPath, args, env: { AZURITE_ACCOUNTS: `${LOCAL_STORAGE_ACCOUNT}:${secrets.storageKey}` } };
+  },
+  async ready({ settings, secrets }) {
+    const client = BlobServiceClient.fromConnectionString(localStorageConnectionString(settings, secrets.storageKey));
+    await client.getProperties({ abortSignal: AbortSignal.timeout(2000) });
+    return true;
+  },
+};
+
+/** The services `stack up` starts, in order. */
+export const stackServices: StackService[] = [temporalServer, azurite];
