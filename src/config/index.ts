@@ -12,11 +12,13 @@ export const LOCAL_BATCH_ACCOUNT = 'spclocal';
 
 /** Reads the embedded stack's ports and folder from the environment, with defaults. */
 export function loadStackSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
+  const stackDir = path.resolve(env.SPC_STACK_DIR ?? path.join(packageRoot, '.spc'));
   return Object.freeze(
     parseOrThrow(
       StackSettingsSchema,
       {
-        SPC_STACK_DIR: path.resolve(env.SPC_STACK_DIR ?? path.join(packageRoot, '.spc')),
+        SPC_STACK_DIR: stackDir,
+        SPC_TOOLS_DIR: path.resolve(env.SPC_TOOLS_DIR ?? path.join(stackDir, 'tools')),
         SPC_TEMPORAL_PORT: env.SPC_TEMPORAL_PORT ?? 7233,
         SPC_TEMPORAL_UI_PORT: env.SPC_TEMPORAL_UI_PORT ?? 8233,
         SPC_AZURITE_PORT: env.SPC_AZURITE_PORT ?? 10000,

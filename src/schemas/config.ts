@@ -31,6 +31,8 @@ export type Config = z.infer<typeof ConfigSchema>;
 /** Ports and folder of the embedded local stack. */
 export const StackSettingsSchema = z.object({
   SPC_STACK_DIR: z.string().min(1, 'must not be empty'),
+  /** Where the Temporal CLI is built once and reused; share it between clones to skip the build. */
+  SPC_TOOLS_DIR: z.string().min(1, 'must not be empty'),
   SPC_TEMPORAL_PORT: port,
   SPC_TEMPORAL_UI_PORT: port,
   SPC_AZURITE_PORT: port,

@@ -20,9 +20,8 @@ export interface StackContext {
  */
 export interface StackService {
   name: string;
-  /** The env variable that moves its port, named in "port taken" errors. */
-  portVariable: keyof StackSettings;
-  port(settings: StackSettings): number;
+  /** The ports it listens on, each with the env variable that moves it (named in "port taken" errors). */
+  ports(settings: StackSettings): { port: number; variable: keyof StackSettings }[];
   /** What `status` prints as its address. */
   describe(settings: StackSettings): string;
   command(ctx: StackContext): Promise<{ file: string; args: string[]; env?: NodeJS.ProcessEnv }>;
@@ -51,11 +50,13 @@ async function withTemporal<T>(settings: StackSettings, fn: (connection: Connect
 
 const temporalServer: StackService = {
   name: 'temporal',
-  portVariable: 'SPC_TEMPORAL_PORT',
-  port: (s) => s.SPC_TEMPORAL_PORT,
+  ports: (s) => [
+    { port: s.SPC_TEMPORAL_PORT, variable: 'SPC_TEMPORAL_PORT' },
+    { port: s.SPC_TEMPORAL_UI_PORT, variable: 'SPC_TEMPORAL_UI_PORT' },
+  ],
   describe: (s) => `127.0.0.1:${s.SPC_TEMPORAL_PORT} (Web UI http://127.0.0.1:${s.SPC_TEMPORAL_UI_PORT})`,
   async command({ settings, log }) {
-    const file = await findOrBuildTemporal(path.join(settings.SPC_STACK_DIR, 'tools'), log);
+    const file = await findOrBuildTemporal(settings.SPC_TOOLS_DIR, log);
     const dataDir = path.join(settings.SPC_STACK_DIR, 'temporal');
     const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(settings.SPC_TEMPORAL_PORT)];
     args.push('--ui-port', String(settings.SPC_TEMPORAL_UI_PORT), '--db-filename', path.join(dataDir, 'temporal.db'));
@@ -82,8 +83,7 @@ const temporalServer: StackService = {
 
 const azurite: StackService = {
   name: 'azurite',
-  portVariable: 'SPC_AZURITE_PORT',
-  port: (s) => s.SPC_AZURITE_PORT,
+  ports: (s) => [{ port: s.SPC_AZURITE_PORT, variable: 'SPC_AZURITE_PORT' }],
   describe: (s) => `http://127.0.0.1:${s.SPC_AZURITE_PORT}/${LOCAL_STORAGE_ACCOUNT} (blob)`,
   async command({ settings, secrets }) {
     const main = require.resolve('azurite/dist/src/blob/main.js');

@@ -33,11 +33,10 @@ async function upOne(service: StackService, ctx: StackContext): Promise<void> {
   const paths = processPaths(settings.SPC_STACK_DIR, service.name);
   const ours = recordedProcess(paths.pidFile);
   if (!ours) {
-    const port = service.port(settings);
-    if (await portAnswers(port)) {
-      throw new StackError(
-        `port ${port} for ${service.name} is taken by another process; stop it or set ${service.portVariable} to a free port`,
-      );
+    for (const { port, variable } of service.ports(settings)) {
+      if (await portAnswers(port)) {
+        throw new StackError(`port ${port} for ${service.name} is taken by another process; stop it or set ${variable} to a free port`);
+      }
     }
     const { file, args, env } = await service.command(ctx);
     const started = startDetached(paths, file, args, { ...process.env, ...env });
@@ -76,7 +75,8 @@ export async function stackStatus(settings: StackSettings): Promise<ServiceStatu
       const answers = await service.ready(ctx).catch(() => false);
       const base = { name: service.name, address: service.describe(settings), pid: ours?.pid };
       if (ours) return { ...base, state: answers ? 'up' : 'starting' };
-      return { ...base, state: (await portAnswers(service.port(settings))) ? 'foreign' : 'down' };
+      const taken = await Promise.all(service.ports(settings).map(({ port }) => portAnswers(port)));
+      return { ...base, state: taken.some(Boolean) ? 'foreign' : 'down' };
     }),
   );
 }

@@ -1,0 +1,15 @@
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { createSmokeActivities } from '../activities/smoke';
+import { SmokeInputSchema } from '../schemas/smoke';
+import { formatIssues } from '../schemas/issues';
+
+const { writeAndReadBlob } = proxyActivities<ReturnType<typeof createSmokeActivities>>({
+  startToCloseTimeout: '30 seconds',
+});
+
+/** Writes a blob through an activity and returns what reads back: proves server, worker and storage work together. */
+export async function smokeWorkflow(raw: unknown): Promise<string> {
+  const parsed = SmokeInputSchema.safeParse(raw);
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(formatIssues(parsed.error, 'input'), 'InvalidInputError');
+  return writeAndReadBlob(parsed.data);
+}

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { loadConfig, loadStackSettings } from '../../src/config';
+
+const complete = {
+  SPC_STACK_DIR: mkdtempSync(path.join(tmpdir(), 'spc-config-')),
+  AZURE_STORAGE_CONNECTION_STRING: 'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=a2V5;EndpointSuffix=core.windows.net',
+  AZURE_BATCH_URL: 'https://acct.uksouth.batch.azure.com',
+  AZURE_BATCH_ACCOUNT: 'acct',
+  AZURE_BATCH_KEY: 'a2V5a2V5',
+};
+
+describe('loadConfig', () => {
+  it('accepts a complete environment and fills defaults', () => {
+    const config = loadConfig(complete);
+    assert.equal(config.SPC_TEMPORAL_ADDRESS, '127.0.0.1:7233');
+    assert.equal(config.SPC_TASK_QUEUE, 'spc-run');
+    assert.equal(config.AZURE_BATCH_URL, complete.AZURE_BATCH_URL);
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it('takes the Temporal port of the stack settings', () => {
+    assert.equal(loadConfig({ ...complete, SPC_TEMPORAL_PORT: '17233' }).SPC_TEMPORAL_ADDRESS, '127.0.0.1:17233');
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ['SPC_TEMPORAL_ADDRESS', 'localhost', /SPC_TEMPORAL_ADDRESS: must be host:port/],
+    ['SPC_TASK_QUEUE', 'has space', /SPC_TASK_QUEUE: must be letters/],
+    ['AZURE_BATCH_URL', 'ftp://x', /AZURE_BATCH_URL: must be an http\(s\) URL/],
+    ['AZURE_BATCH_ACCOUNT', 'Bad_Name', /AZURE_BATCH_ACCOUNT: must be 3-24 lowercase/],
+    ['AZURE_BATCH_KEY', 'not base64!', /AZURE_BATCH_KEY: must be a base64 key/],
+    ['AZURE_STORAGE_CONNECTION_STRING', 'AccountName=x', /AZURE_STORAGE_CONNECTION_STRING: must contain AccountName= and AccountKey=/],
+  ];
+  for (const [field, value, message] of bad) {
+    it(`rejects ${field}=${JSON.stringify(value)} naming the field`, () => {
+      assert.throws(() => loadConfig({ ...complete, [field]: value }), (err: Error) => {
+        assert.ok(err instanceof RangeError);
+        assert.match(err.message, message);
+        return true;
+      });
+    });
+  }
+
+  it('names a missing key and says how to get the local one', () => {
+    const { AZURE_BATCH_KEY: _, ...withoutKey } = complete;
+    assert.throws(() => loadConfig(withoutKey), /AZURE_BATCH_KEY: .*npm run stack -- up/);
+  });
+
+  it('does not echo a secret value in its error', () => {
+    const secret = 'c2VjcmV0LXNlY3JldA==';
+    assert.throws(
+      () => loadConfig({ ...complete, AZURE_STORAGE_CONNECTION_STRING: `AccountName=x;Key=${secret}` }),
+      (err: Error) => !err.message.includes(secret),
+    );
+  });
+});
+
+describe('loadStackSettings', () => {
+  it('rejects a port out of range naming the variable', () => {
+    assert.throws(() => loadStackSettings({ SPC_AZURITE_PORT: '70000' }), /SPC_AZURITE_PORT: must be 1\.\.65535/);
+    assert.throws(() => loadStackSettings({ SPC_BATCH_PORT: 'ten' }), /SPC_BATCH_PORT/);
+  });
+});

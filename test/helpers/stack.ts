@@ -1,0 +1,20 @@
+import { randomBytes } from 'node:crypto';
+import { loadConfig, loadStackSettings } from '../../src/config';
+import type { Config } from '../../src/schemas/config';
+import { installQuietRuntime } from '../../src/logging';
+import { stackUp } from '../../src/stack/stack';
+
+/**
+ * Brings the shared local stack up (or reuses the running one) and returns the configuration pointing at it.
+ * `npm test` starts the stack once before the suites; this call is then a cheap check.
+ */
+export async function ensureStack(): Promise<Readonly<Config>> {
+  installQuietRuntime();
+  await stackUp(loadStackSettings(), () => undefined);
+  return loadConfig();
+}
+
+/** A short unique suffix for task queues, workflow ids and containers, so suites can share one stack. */
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
