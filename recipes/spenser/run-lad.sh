@@ -33,8 +33,13 @@ if ! compgen -G "$prefix/installed-*" >/dev/null; then
   exit 1
 fi
 log "using $(tr '\n' ' ' <"$(compgen -G "$prefix/installed-*" | head -n 1)")"
-# shellcheck source=/dev/null
-source "$prefix/venv/bin/activate"
+# What `source venv/bin/activate` does, without sourcing a script under `set -u`.
+export VIRTUAL_ENV="$prefix/venv"
+export PATH="$VIRTUAL_ENV/bin:$PATH"
+if [[ ! -x "$VIRTUAL_ENV/bin/python" ]]; then
+  log "no Python in $VIRTUAL_ENV: rerun the start task" >&2
+  exit 1
+fi
 
 # Several LADs may run at once on a node (task slots), and the pipelines write data/ and cache/ next to their
 # scripts, so each task works on its own copy of the two pipeline repositories (small: scripts and configs).

@@ -21,7 +21,6 @@ function fakeNode(): { shared: string; log: string } {
     mkdirSync(path.join(prefix, dir), { recursive: true });
   }
   writeFileSync(path.join(prefix, 'installed-1'), 'recipe-version=1\npython=Python 3.10.12\n');
-  writeFileSync(path.join(prefix, 'venv/bin/activate'), `export PATH="${prefix}/venv/bin:$PATH"\n`);
   const python = `#!/usr/bin/env bash
 set -euo pipefail
 config=""
