@@ -218,6 +218,18 @@ describe('local Batch tasks: execution, retries, limits, add collection, validat
     assert.ok(peak <= 2, `peak ${peak} concurrent 4-slot tasks on two 4-slot nodes`);
   });
 
+  it('after retentionTime the task directory is cleaned up and the file API answers 409 TaskFilesCleanedup', async () => {
+    const jobId = await newJob();
+    await b.client.task.add(jobId, { id: 'kept', commandLine: '/bin/echo hi', constraints: { retentionTime: 'PT0.3S' } });
+    await waitForTask(b.client, jobId, 'kept', 'completed');
+    const cleaned = await waitFor('files cleaned up', () =>
+      b.client.file.listFromTask(jobId, 'kept').then(() => undefined, (e: { statusCode: number; code: string }) => e),
+    );
+    assert.equal(cleaned.statusCode, 409);
+    assert.equal(cleaned.code, 'TaskFilesCleanedup');
+    assert.equal((await b.client.task.get(jobId, 'kept')).executionInfo?.exitCode, 0, 'the task itself stays');
+  });
+
   it('task counts report active, running, completed, succeeded and failed', async () => {
     const jobId = await newJob();
     await b.client.task.addCollection(jobId, [
