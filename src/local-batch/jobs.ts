@@ -1,7 +1,7 @@
 import type { Engine } from './engine';
 import { conflict, notFound } from './errors';
-import { entityHeaders, jsonBody, metadataUrl, type Reply, type Request } from './http';
-import { checkAllTasksComplete, disableJob, enableJob, runningTasksOf, setJobState, terminateJob } from './job-lifecycle';
+import { entityHeaders, jsonBody, metadataUrl, readConditions, writeConditions, type Reply, type Request } from './http';
+import { armJobWallClock, checkAllTasksComplete, disableJob, enableJob, runningTasksOf, setJobState, terminateJob } from './job-lifecycle';
 import { entityReply, listPage, route, type Route } from './routing';
 import { killTaskProcess } from './task-runner';
 import type { JobRecord, JobWire } from './types';
@@ -15,7 +15,8 @@ export function getJob(engine: Engine, jobId: string): JobRecord {
   return job;
 }
 
-function notDeleting(job: JobRecord): JobRecord {
+function notDeleting(job: JobRecord, req?: Request): JobRecord {
+  if (req) writeConditions(req, job.wire);
   if (job.wire.state === 'deleting') throw conflict('JobBeingDeleted', 'The specified job has been marked for deletion and is being reclaimed.');
   return job;
 }
@@ -50,6 +51,7 @@ function addJob(engine: Engine, req: Request): Reply {
   const job: JobRecord = { seq: engine.nextSeq(), wire };
   engine.jobs.set(body.id.toLowerCase(), job);
   engine.touchJob(job);
+  armJobWallClock(engine, job);
   checkAllTasksComplete(engine, job.wire.id);
   return { status: 201, headers: entityHeaders(job.wire, job.wire.url) };
 }
@@ -72,6 +74,7 @@ function applyPatch(engine: Engine, job: JobRecord, body: JobPatch, replace: boo
     wire.executionInfo.poolId = body.poolInfo.poolId;
   }
   if (body.onAllTasksComplete || replace) wire.onAllTasksComplete = body.onAllTasksComplete ?? 'noaction';
+  if (body.constraints || replace) armJobWallClock(engine, job);
   if (body.metadata || replace) wire.metadata = body.metadata;
   engine.touchJob(job);
   engine.kick();
@@ -79,7 +82,7 @@ function applyPatch(engine: Engine, job: JobRecord, body: JobPatch, replace: boo
 }
 
 function patchJob(engine: Engine, req: Request, [jobId]: string[], replace: boolean): Reply {
-  const job = notDeleting(getJob(engine, jobId));
+  const job = notDeleting(getJob(engine, jobId), req);
   const body = replace ? parseBody(JobUpdateSchema, jsonBody(req)) : parseBody(JobPatchSchema, jsonBody(req));
   if (job.wire.state === 'completed' || job.wire.state === 'terminating') throw conflict('JobCompleted', 'The specified job is already in a completed state.');
   applyPatch(engine, job, body, replace);
@@ -87,30 +90,30 @@ function patchJob(engine: Engine, req: Request, [jobId]: string[], replace: bool
 }
 
 function disable(engine: Engine, req: Request, [jobId]: string[]): Reply {
-  const job = notDeleting(getJob(engine, jobId));
+  const job = notDeleting(getJob(engine, jobId), req);
   const body = parseBody(JobDisableSchema, jsonBody(req));
   if (!['active', 'disabling', 'disabled'].includes(job.wire.state)) throw conflict('JobNotActive', 'The specified job is not in an active state.');
   if (job.wire.state === 'active') disableJob(engine, job, body.disableTasks);
   return { status: 202, headers: entityHeaders(job.wire, job.wire.url) };
 }
 
-function enable(engine: Engine, _req: Request, [jobId]: string[]): Reply {
-  const job = notDeleting(getJob(engine, jobId));
+function enable(engine: Engine, req: Request, [jobId]: string[]): Reply {
+  const job = notDeleting(getJob(engine, jobId), req);
   if (!['disabled', 'disabling', 'enabling', 'active'].includes(job.wire.state)) throw conflict('JobNotDisabled', 'The specified job is not in a disabled state.');
   if (job.wire.state === 'disabled' || job.wire.state === 'disabling') enableJob(engine, job);
   return { status: 202, headers: entityHeaders(job.wire, job.wire.url) };
 }
 
 function terminate(engine: Engine, req: Request, [jobId]: string[]): Reply {
-  const job = notDeleting(getJob(engine, jobId));
+  const job = notDeleting(getJob(engine, jobId), req);
   const body = parseBody(JobTerminateSchema, jsonBody(req));
   if (job.wire.state === 'completed') throw conflict('JobCompleted', 'The specified job is already in a completed state.');
   if (job.wire.state !== 'terminating') terminateJob(engine, job, body.terminateReason ?? 'UserTerminate');
   return { status: 202, headers: entityHeaders(job.wire, job.wire.url) };
 }
 
-function deleteJob(engine: Engine, _req: Request, [jobId]: string[]): Reply {
-  const job = notDeleting(getJob(engine, jobId));
+function deleteJob(engine: Engine, req: Request, [jobId]: string[]): Reply {
+  const job = notDeleting(getJob(engine, jobId), req);
   setJobState(engine, job, 'deleting');
   for (const task of runningTasksOf(engine, job.wire.id)) killTaskProcess(engine, task);
   engine.later(Math.min(engine.options.allocationDelayMs, 500), () => removeJob(engine, job));
@@ -162,7 +165,7 @@ export const jobRoutes: Route[] = [
   }),
   route('GET', '/jobs/{jobId}', 'Job_Get', (e, req, [id]) => {
     const job = getJob(e, id);
-    return entityReply(req, job.wire, 'jobs/@Element', entityHeaders(job.wire));
+    return readConditions(req, job.wire) ?? entityReply(req, job.wire, 'jobs/@Element', entityHeaders(job.wire));
   }),
   route('PATCH', '/jobs/{jobId}', 'Job_Patch', (e, req, p) => patchJob(e, req, p, false)),
   route('PUT', '/jobs/{jobId}', 'Job_Update', (e, req, p) => patchJob(e, req, p, true)),

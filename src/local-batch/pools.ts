@@ -1,6 +1,6 @@
 import type { Engine } from './engine';
 import { BatchError, conflict, invalidProperty, missingProperty, notFound } from './errors';
-import { entityHeaders, jsonBody, type Reply, type Request } from './http';
+import { entityHeaders, jsonBody, readConditions, writeConditions, type Reply, type Request } from './http';
 import { addNode, afterNodeChange, removeNode, setAllocationState } from './nodes';
 import { entityReply, listPage, route, type Route } from './routing';
 import type { NodeRecord, PoolRecord, PoolWire } from './types';
@@ -14,8 +14,9 @@ export function getPool(engine: Engine, poolId: string): PoolRecord {
   return pool;
 }
 
-function activePool(engine: Engine, poolId: string): PoolRecord {
+function activePool(engine: Engine, poolId: string, req?: Request): PoolRecord {
   const pool = getPool(engine, poolId);
+  if (req) writeConditions(req, pool.wire);
   if (pool.wire.state === 'deleting') throw conflict('PoolBeingDeleted', 'The specified pool has been marked for deletion and is being reclaimed.');
   return pool;
 }
@@ -150,7 +151,7 @@ function listPools(engine: Engine, req: Request): Reply {
 }
 
 function patchPool(engine: Engine, req: Request, [poolId]: string[], replace: boolean): Reply {
-  const pool = activePool(engine, poolId);
+  const pool = activePool(engine, poolId, req);
   const body = replace ? parseBody(PoolUpdatePropertiesSchema, jsonBody(req)) : parseBody(PoolPatchSchema, jsonBody(req));
   if (replace || body.startTask) pool.wire.startTask = body.startTask;
   if (replace || body.metadata) pool.wire.metadata = body.metadata;
@@ -159,7 +160,7 @@ function patchPool(engine: Engine, req: Request, [poolId]: string[], replace: bo
 }
 
 function resizePool(engine: Engine, req: Request, [poolId]: string[]): Reply {
-  const pool = activePool(engine, poolId);
+  const pool = activePool(engine, poolId, req);
   const body = parseBody(PoolResizeSchema, jsonBody(req));
   checkResizeTimeout(body.resizeTimeout);
   if (pool.wire.allocationState !== 'steady') throw conflict('PoolBeingResized', 'The specified pool is being resized; the operation is not allowed until it is steady.');
@@ -171,8 +172,8 @@ function resizePool(engine: Engine, req: Request, [poolId]: string[]): Reply {
   return { status: 202, headers: entityHeaders(pool.wire, pool.wire.url) };
 }
 
-function stopResize(engine: Engine, _req: Request, [poolId]: string[]): Reply {
-  const pool = activePool(engine, poolId);
+function stopResize(engine: Engine, req: Request, [poolId]: string[]): Reply {
+  const pool = activePool(engine, poolId, req);
   if (pool.wire.allocationState === 'resizing') {
     engine.cancel(pool.pendingResize);
     pool.pendingResize = undefined;
@@ -183,7 +184,7 @@ function stopResize(engine: Engine, _req: Request, [poolId]: string[]): Reply {
 }
 
 function removeNodes(engine: Engine, req: Request, [poolId]: string[]): Reply {
-  const pool = activePool(engine, poolId);
+  const pool = activePool(engine, poolId, req);
   const body = parseBody(NodeRemoveSchema, jsonBody(req));
   if (pool.wire.allocationState !== 'steady') throw conflict('PoolBeingResized', 'The specified pool is being resized; the operation is not allowed until it is steady.');
   const nodes = body.nodeList.map((id) => pool.nodes.get(id));
@@ -198,8 +199,8 @@ function removeNodes(engine: Engine, req: Request, [poolId]: string[]): Reply {
   return { status: 202, headers: entityHeaders(pool.wire, pool.wire.url) };
 }
 
-function deletePool(engine: Engine, _req: Request, [poolId]: string[]): Reply {
-  const pool = activePool(engine, poolId);
+function deletePool(engine: Engine, req: Request, [poolId]: string[]): Reply {
+  const pool = activePool(engine, poolId, req);
   engine.cancel(pool.pendingResize);
   pool.pendingResize = undefined;
   pool.wire.previousState = pool.wire.state;
@@ -220,12 +221,43 @@ function getNode(engine: Engine, poolId: string, nodeId: string): { pool: PoolRe
   return { pool, node };
 }
 
+const COUNT_KEYS: Record<string, string> = {
+  creating: 'creating',
+  idle: 'idle',
+  preempted: 'preempted',
+  running: 'running',
+  starting: 'starting',
+  starttaskfailed: 'startTaskFailed',
+  leavingpool: 'leavingPool',
+  unusable: 'unusable',
+  waitingforstarttask: 'waitingForStartTask',
+};
+
+/** Account_ListPoolNodeCounts: nodes per pool by state, dedicated and low-priority apart. */
+function nodeCounts(engine: Engine, req: Request): Reply {
+  const zero = () => ({
+    creating: 0, idle: 0, offline: 0, preempted: 0, rebooting: 0, reimaging: 0, running: 0, starting: 0,
+    startTaskFailed: 0, leavingPool: 0, unknown: 0, unusable: 0, waitingForStartTask: 0, upgradingOS: 0, total: 0,
+  });
+  const pools = [...engine.pools.values()].sort((a, b) => a.seq - b.seq);
+  return listPage(req, pools, (p) => p.seq, () => true, (pool) => {
+    const counts = { poolId: pool.wire.id, dedicated: zero(), lowPriority: zero() };
+    for (const node of pool.nodes.values()) {
+      const bucket: Record<string, number> = node.isDedicated ? counts.dedicated : counts.lowPriority;
+      bucket[COUNT_KEYS[node.state] ?? 'unknown']++;
+      bucket.total++;
+    }
+    return counts;
+  }, 'poolnodecounts');
+}
+
 export const poolRoutes: Route[] = [
+  route('GET', '/nodecounts', 'Account_ListPoolNodeCounts', nodeCounts),
   route('POST', '/pools', 'Pool_Add', addPool),
   route('GET', '/pools', 'Pool_List', listPools),
   route('GET', '/pools/{poolId}', 'Pool_Get', (e, req, [id]) => {
     const pool = getPool(e, id);
-    return entityReply(req, poolWire(pool), 'pools/@Element', entityHeaders(pool.wire));
+    return readConditions(req, pool.wire) ?? entityReply(req, poolWire(pool), 'pools/@Element', entityHeaders(pool.wire));
   }),
   route('HEAD', '/pools/{poolId}', 'Pool_Exists', (e, _req, [id]) => ({ status: 200, headers: entityHeaders(getPool(e, id).wire) })),
   route('PATCH', '/pools/{poolId}', 'Pool_Patch', (e, req, p) => patchPool(e, req, p, false)),

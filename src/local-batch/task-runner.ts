@@ -120,13 +120,23 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
     rec.pidStart = started?.pidStart;
     engine.touchTask(rec);
   }
+  armWallClock(engine, rec);
+}
+
+/** (Re)arms the running attempt's maxWallClockTime, counted from the attempt's start (also after a task update). */
+export function armWallClock(engine: Engine, rec: TaskRecord): void {
+  const attempt = engine.attempts.get(rec);
+  if (!attempt || attempt.abandoned) return;
+  engine.cancel(attempt.timer);
+  attempt.timer = undefined;
   const wallClockMs = parseDuration(rec.wire.constraints.maxWallClockTime) ?? UNLIMITED_MS;
-  if (wallClockMs < 2 ** 31) {
-    attempt.timer = engine.later(wallClockMs, () => {
-      if (attempt.abandoned || rec.wire.state !== 'running') return;
-      stopTask(engine, rec, taskEndedByWallClock);
-    });
-  }
+  const started = Date.parse(rec.wire.executionInfo.startTime ?? isoTime());
+  const left = started + wallClockMs - Date.now();
+  if (wallClockMs >= UNLIMITED_MS || left >= 2 ** 31) return;
+  attempt.timer = engine.later(Math.max(0, left), () => {
+    if (attempt.abandoned || rec.wire.state !== 'running') return;
+    stopTask(engine, rec, taskEndedByWallClock);
+  });
 }
 
 async function afterExit(engine: Engine, rec: TaskRecord, node: NodeRecord, attempt: Attempt, exitCode: number): Promise<void> {
