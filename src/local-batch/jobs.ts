@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import type { Engine } from './engine';
 import { conflict, notFound } from './errors';
 import { entityHeaders, jsonBody, metadataUrl, readConditions, writeConditions, type Reply, type Request } from './http';
@@ -127,6 +128,8 @@ export function removeJob(engine: Engine, job: JobRecord): void {
   for (const task of engine.jobTasks.get(key) ?? []) {
     killTaskProcess(engine, task);
     engine.unindexTask(task);
+    // Deleting a job deletes its tasks' directories regardless of retention.
+    if (task.taskDir) void rm(task.taskDir, { recursive: true, force: true });
   }
   engine.jobTasks.delete(key);
   engine.queues.delete(key);

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import type { Engine } from './engine';
 import { BatchError, conflict, invalidProperty, notFound } from './errors';
 import { entityHeaders, jsonBody, metadataUrl, readConditions, writeConditions, type Reply, type Request } from './http';
@@ -164,7 +165,7 @@ function deleteTask(engine: Engine, req: Request, [jobId, taskId]: string[]): Re
   writeConditions(req, task.wire);
   killTaskProcess(engine, task);
   engine.unindexTask(task);
-  if (task.taskDir) void import('node:fs').then((fs) => fs.promises.rm(task.taskDir!, { recursive: true, force: true }));
+  if (task.taskDir) void rm(task.taskDir, { recursive: true, force: true });
   engine.kick();
   checkAllTasksComplete(engine, jobId);
   return { status: 200 };
