@@ -56,6 +56,14 @@ export class Engine {
     mkdirSync(this.nodesDir, { recursive: true });
   }
 
+  /**
+   * How long a deleted pool or job stays `deleting` before it is gone: the allocation delay, but at least 500 ms so
+   * a client can observe the state (and the 409s it implies) as it would on the real service.
+   */
+  get deletionDelayMs(): number {
+    return Math.max(this.options.allocationDelayMs, 500);
+  }
+
   get nodesDir(): string {
     return path.join(this.options.dataDir, 'nodes');
   }

@@ -59,6 +59,11 @@ function addJob(engine: Engine, req: Request): Reply {
 
 function applyPatch(engine: Engine, job: JobRecord, body: JobPatch, replace: boolean): void {
   const wire = job.wire;
+  // Checked before any change: a rejected request changes nothing.
+  const newPool = body.poolInfo?.poolId;
+  if (newPool && wire.state !== 'disabled' && wire.poolInfo.poolId?.toLowerCase() !== newPool.toLowerCase()) {
+    throw conflict('JobNotDisabled', 'The pool of a job can only be changed while the job is disabled.');
+  }
   if (body.priority !== undefined || replace) wire.priority = body.priority ?? 0;
   if (body.maxParallelTasks !== undefined || replace) wire.maxParallelTasks = body.maxParallelTasks ?? -1;
   if (body.constraints || replace) {
@@ -68,9 +73,6 @@ function applyPatch(engine: Engine, job: JobRecord, body: JobPatch, replace: boo
     };
   }
   if (body.poolInfo?.poolId) {
-    if (wire.state !== 'disabled' && wire.poolInfo.poolId?.toLowerCase() !== body.poolInfo.poolId.toLowerCase()) {
-      throw conflict('JobNotDisabled', 'The pool of a job can only be changed while the job is disabled.');
-    }
     wire.poolInfo = { poolId: body.poolInfo.poolId };
     wire.executionInfo.poolId = body.poolInfo.poolId;
   }
@@ -117,7 +119,7 @@ function deleteJob(engine: Engine, req: Request, [jobId]: string[]): Reply {
   const job = notDeleting(getJob(engine, jobId), req);
   setJobState(engine, job, 'deleting');
   for (const task of runningTasksOf(engine, job.wire.id)) killTaskProcess(engine, task);
-  engine.later(Math.min(engine.options.allocationDelayMs, 500), () => removeJob(engine, job));
+  engine.later(engine.deletionDelayMs, () => removeJob(engine, job));
   return { status: 202 };
 }
 

@@ -91,7 +91,7 @@ export function resumePool(engine: Engine, pool: PoolRecord): void {
 
 function finishDelete(engine: Engine, pool: PoolRecord): void {
   for (const node of [...pool.nodes.values()]) removeNode(engine, pool, node, 'requeue');
-  engine.later(engine.options.allocationDelayMs, () => {
+  engine.later(engine.deletionDelayMs, () => {
     const key = pool.wire.id.toLowerCase();
     if (engine.pools.get(key) !== pool) return;
     engine.pools.delete(key);

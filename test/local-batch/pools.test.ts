@@ -75,6 +75,21 @@ describe('local Batch pools: allocation, nodes, resize, start task, delete', () 
     assert.notEqual(done.nodeInfo?.nodeId, first.nodeInfo?.nodeId);
   });
 
+  it('shrinking with terminate ends the running task with failure info and does not rerun it', async () => {
+    const poolId = uniqueId('pool');
+    const jobId = uniqueId('job');
+    await b.client.pool.add({ id: poolId, vmSize: 'standard_d2s_v3', targetDedicatedNodes: 1 });
+    await b.client.job.add({ id: jobId, poolInfo: { poolId } });
+    await b.client.task.add(jobId, { id: 't', commandLine: '/bin/sleep 30' });
+    await waitForTask(b.client, jobId, 't', 'running');
+    await b.client.pool.resize(poolId, { targetDedicatedNodes: 0, nodeDeallocationOption: 'terminate' });
+    const ended = await waitForTask(b.client, jobId, 't', 'completed');
+    assert.equal(ended.executionInfo?.result, 'failure');
+    assert.equal(ended.executionInfo?.failureInfo?.code, 'TaskEnded');
+    assert.equal(ended.executionInfo?.requeueCount, 0);
+    await waitForNodes(b.client, poolId, 0);
+  });
+
   it('shrinking with taskcompletion lets the running task finish before the node leaves', async () => {
     const poolId = uniqueId('pool');
     const jobId = uniqueId('job');
