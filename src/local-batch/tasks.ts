@@ -125,7 +125,7 @@ function updateTask(engine: Engine, req: Request, [jobId, taskId]: string[]): Re
   const task = getTask(engine, jobId, taskId);
   writeConditions(req, task.wire);
   const body = parseBody(TaskUpdateSchema, jsonBody(req));
-  if (task.wire.state === 'completed') throw conflict('TaskCompleted', 'The specified task is already completed.');
+  if (task.wire.state === 'completed') throw conflict('TaskCompleted', 'The specified task is already in a completed state.');
   const c = body.constraints ?? {};
   task.wire.constraints = {
     maxWallClockTime: c.maxWallClockTime ?? UNLIMITED,
@@ -140,7 +140,9 @@ function updateTask(engine: Engine, req: Request, [jobId, taskId]: string[]): Re
 function terminateTask(engine: Engine, req: Request, [jobId, taskId]: string[]): Reply {
   const task = getTask(engine, jobId, taskId);
   writeConditions(req, task.wire);
-  if (task.wire.state !== 'completed') stopTask(engine, task, taskEndedByUser);
+  // Observed on the real service: terminating a completed task is 409 TaskCompleted.
+  if (task.wire.state === 'completed') throw conflict('TaskCompleted', 'The specified task is already in a completed state.');
+  stopTask(engine, task, taskEndedByUser);
   return { status: 204, headers: entityHeaders(task.wire, task.wire.url) };
 }
 

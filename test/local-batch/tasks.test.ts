@@ -88,6 +88,9 @@ describe('local Batch tasks: execution, retries, limits, add collection, validat
         return true;
       }
     }, 5000);
+    const again = await rejection(b.client.task.terminate(jobId, 'tree'));
+    assert.equal(again.statusCode, 409, 'seen on the real service: terminating a completed task');
+    assert.equal(again.code, 'TaskCompleted');
     await b.client.task.deleteMethod(jobId, 'tree');
     const gone = await rejection(b.client.task.get(jobId, 'tree'));
     assert.equal(gone.statusCode, 404);
