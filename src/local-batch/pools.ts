@@ -1,5 +1,5 @@
 import type { Engine } from './engine';
-import { BatchError, conflict, invalidProperty, missingProperty, notFound } from './errors';
+import { conflict, invalidProperty, missingProperty, notFound } from './errors';
 import { entityHeaders, jsonBody, readConditions, writeConditions, type Reply, type Request } from './http';
 import { addNode, afterNodeChange, removeNode, setAllocationState } from './nodes';
 import { entityReply, listPage, route, type Route } from './routing';
@@ -277,4 +277,3 @@ export const poolRoutes: Route[] = [
   }),
 ];
 
-export { BatchError };

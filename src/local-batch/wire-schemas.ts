@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BatchError, invalidProperty, missingProperty } from './errors';
+import { invalidProperty, missingProperty } from './errors';
 import { ID_PATTERN, parseDuration } from './wire';
 
 /** Request bodies of the Batch REST subset, as the service validates them. Unknown properties are dropped. */
@@ -163,11 +163,5 @@ export function parseBody<T extends z.ZodType>(schema: T, input: unknown): z.inf
   const name = issue.path.map(String).join('.') || 'body';
   const value = valueAt(input, issue.path);
   if (value === undefined && issue.code === 'invalid_type') throw missingProperty(name);
-  return invalidOrThrow(name, issue.message, value);
+  throw invalidProperty(name, issue.message, value);
 }
-
-function invalidOrThrow(name: string, reason: string, value: unknown): never {
-  throw invalidProperty(name, reason, value);
-}
-
-export { BatchError };

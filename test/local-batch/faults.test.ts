@@ -7,7 +7,8 @@ import { uniqueId } from '../helpers/stack';
 describe('local Batch faults on demand: throttling, latency, failing tasks, preemption', () => {
   let b: TestBatch;
   before(async () => {
-    b = await startTestBatch({ faults: { operations: { Job_List: { rate503: 1, retryAfterSeconds: 7 } } } });
+    // A preempted node comes back after the allocation delay: long enough to observe it preempted.
+    b = await startTestBatch({ allocationDelayMs: 500, faults: { operations: { Job_List: { rate503: 1, retryAfterSeconds: 7 } } } });
   });
   after(() => b.stop());
 

@@ -7,7 +7,8 @@ import { uniqueId } from '../helpers/stack';
 describe('local Batch pools: allocation, nodes, resize, start task, delete', () => {
   let b: TestBatch;
   before(async () => {
-    b = await startTestBatch({ allocationDelayMs: 100 });
+    // Long enough to observe transitional states (resizing, 409 while resizing) on a loaded machine.
+    b = await startTestBatch({ allocationDelayMs: 400 });
   });
   after(() => b.stop());
 
