@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FaultSettings } from './faults';
 import { Faults } from './faults';
+import type { ProcessHandle } from './executor';
+import { ProcessPool } from './process-pool';
 import { Stats } from './stats';
 import { Store, type JournalEntry } from './store';
 import { taskKey, type JobRecord, type NodeRecord, type PoolRecord, type TaskCounts, type TaskRecord, type TaskState } from './types';
@@ -18,6 +20,7 @@ export interface EngineOptions {
 /** What the running task attempt holds; `abandoned` once something else (terminate, requeue, kill) took over. */
 export interface Attempt {
   abandoned: boolean;
+  handle?: ProcessHandle;
   pid?: number;
   timer?: NodeJS.Timeout;
 }
@@ -39,6 +42,7 @@ export class Engine {
   readonly store: Store;
   readonly faults: Faults;
   readonly stats = new Stats();
+  readonly processes = new ProcessPool();
   readonly key: Buffer;
   baseUrl = 'http://127.0.0.1';
   closed = false;
@@ -232,6 +236,7 @@ export class Engine {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.processes.close();
     this.store.close();
   }
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Engine } from './engine';
-import { baseEnvironment, killGroup, killRecordedGroup, startProcess } from './executor';
+import { baseEnvironment, killRecordedGroup, type ProcessHandle } from './executor';
 import { completeTaskOnNodeRemoval } from './task-runner';
 import { downloadResourceFiles, TransferError } from './transfers';
 import type { NodeRecord, PoolRecord } from './types';
@@ -12,6 +12,19 @@ import { isoTime } from './wire';
  * (honouring nodeDeallocationOption) and preemption of low-priority nodes.
  */
 let nodeCounter = 0;
+
+/** Running start-task processes (not persisted; a restart reboots every node). */
+const startHandles = new WeakMap<NodeRecord, ProcessHandle>();
+
+function killStartTask(node: NodeRecord): void {
+  startHandles.get(node)?.kill();
+  startHandles.delete(node);
+}
+
+/** Kills every running start task (service shutdown). */
+export function killStartTasks(engine: Engine): void {
+  for (const pool of engine.pools.values()) for (const node of pool.nodes.values()) killStartTask(node);
+}
 
 function newNodeId(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase();
@@ -127,17 +140,24 @@ async function runStartTask(engine: Engine, pool: PoolRecord, node: NodeRecord, 
     AZ_BATCH_TASK_WORKING_DIR: wd,
   };
   for (const s of startTask.environmentSettings ?? []) env[s.name] = s.value ?? '';
-  const started = startProcess(
+  const handle = engine.processes.start(
     { commandLine: startTask.commandLine, cwd: wd, env, stdoutPath: path.join(taskDir, 'stdout.txt'), stderrPath: path.join(taskDir, 'stderr.txt') },
-    (code) => finish(code),
+    {
+      onStarted: (pid, pidStart) => {
+        if (!stillBooting()) return;
+        node.startPid = pid;
+        node.startPidStart = pidStart;
+        engine.touchPool(pool, false);
+      },
+      onExit: (code) => finish(code),
+    },
   );
-  node.startPid = started?.pid;
-  node.startPidStart = started?.pidStart;
+  startHandles.set(node, handle);
 }
 
 /** Removes the node now: its directory, its start task, and it from the pool. */
 function dropNode(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
-  if (node.startPid) killGroup(node.startPid);
+  killStartTask(node);
   pool.nodes.delete(node.id);
   rmSync(engine.nodeRoot(node), { recursive: true, force: true });
   engine.touchPool(pool);
@@ -182,7 +202,7 @@ export function setAllocationState(engine: Engine, pool: PoolRecord, state: Pool
 /** Preempts a low-priority node: it goes `preempted`, its tasks are requeued uncounted, and it comes back later. */
 export function preemptNode(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
   completeTaskOnNodeRemoval(engine, node, 'recover');
-  if (node.startPid) killGroup(node.startPid);
+  killStartTask(node);
   setNodeState(node, 'preempted');
   rmSync(engine.nodeRoot(node), { recursive: true, force: true });
   engine.touchPool(pool, false);

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Attempt, Engine } from './engine';
-import { baseEnvironment, killGroup, startProcess } from './executor';
+import { baseEnvironment } from './executor';
 import { checkAllTasksComplete } from './job-lifecycle';
 import { finishLeavingNode, setNodeState } from './nodes';
 import { downloadResourceFiles, TransferError, uploadOutputFiles } from './transfers';
@@ -111,14 +111,19 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
   if (engine.faults.takeTaskFailure()) {
     setImmediate(() => onExit(1));
   } else {
-    const started = startProcess(
+    attempt.handle = engine.processes.start(
       { commandLine: rec.wire.commandLine, cwd: wd, env: taskEnv(engine, rec, node, taskDir), stdoutPath: path.join(taskDir, 'stdout.txt'), stderrPath: path.join(taskDir, 'stderr.txt') },
-      onExit,
+      {
+        onStarted: (pid, pidStart) => {
+          if (attempt.abandoned) return;
+          attempt.pid = pid;
+          rec.pid = pid;
+          rec.pidStart = pidStart;
+          engine.touchTask(rec);
+        },
+        onExit,
+      },
     );
-    attempt.pid = started?.pid;
-    rec.pid = started?.pid;
-    rec.pidStart = started?.pidStart;
-    engine.touchTask(rec);
   }
   armWallClock(engine, rec);
 }
@@ -189,7 +194,7 @@ function abandonAttempt(engine: Engine, rec: TaskRecord): void {
   if (attempt) {
     attempt.abandoned = true;
     engine.cancel(attempt.timer);
-    if (attempt.pid) killGroup(attempt.pid);
+    attempt.handle?.kill();
     engine.attempts.delete(rec);
   }
   rec.pid = undefined;
@@ -219,7 +224,7 @@ export function completeTask(engine: Engine, rec: TaskRecord, outcome: { exitCod
 export function stopTask(engine: Engine, rec: TaskRecord, failureInfo: FailureInfo): void {
   const ran = rec.wire.state === 'running' || rec.wire.state === 'preparing';
   const attempt = engine.attempts.get(rec);
-  completeTask(engine, rec, { exitCode: ran && attempt?.pid ? 137 : undefined, failureInfo });
+  completeTask(engine, rec, { exitCode: ran && attempt?.handle ? 137 : undefined, failureInfo });
 }
 
 /**

@@ -36,7 +36,8 @@ describe('local Batch durability: kill -9 of the service process and restart wit
   let child: ChildProcess | undefined;
   const env = () => ({ PATH: process.env.PATH, HOME: process.env.HOME, SPC_STACK_DIR: stackDir, SPC_BATCH_PORT: String(port), SPC_BATCH_ALLOCATION_DELAY_MS: '50' });
   const start = () => {
-    child = spawn(process.execPath, [path.resolve(__dirname, '../../src/local-batch/main.js')], { env: env(), stdio: ['ignore', 'ignore', 'inherit'] });
+    // Its own process group, so kill -9 of the group takes the service and its process launchers down at once.
+    child = spawn(process.execPath, [path.resolve(__dirname, '../../src/local-batch/main.js')], { env: env(), stdio: ['ignore', 'ignore', 'inherit'], detached: true });
     return child;
   };
   before(async () => {
@@ -44,7 +45,7 @@ describe('local Batch durability: kill -9 of the service process and restart wit
     port = await freePort();
   });
   after(() => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+    if (child && child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
     rmSync(stackDir, { recursive: true, force: true });
   });
 
@@ -73,9 +74,9 @@ describe('local Batch durability: kill -9 of the service process and restart wit
     await waitFor('running state journaled', async () => (readFileSync(journal, 'utf8').includes(`"pid":${firstPid}`) ? true : undefined), 5000);
 
     const exited = new Promise((resolve) => child!.once('exit', resolve));
-    child!.kill('SIGKILL');
+    process.kill(-child!.pid!, 'SIGKILL');
     await exited;
-    assert.ok(alive(firstPid), 'the task process outlives the killed service (its own process group)');
+    assert.ok(alive(firstPid), 'the task process (its own process group) outlives the killed service and launchers');
 
     start();
     await waitFor('service up again', up);
@@ -95,8 +96,13 @@ describe('local Batch durability: kill -9 of the service process and restart wit
     assert.equal(await readTaskFile(client, jobId, 'quick', 'stdout.txt'), 'quick\n');
     const pool = await client.pool.get(poolId);
     assert.equal(pool.allocationState, 'steady');
+
+    // kill -9 of the service process alone: its launchers notice and kill the tasks they started.
+    await client.task.add(jobId, { id: 'sleeper', commandLine: "/bin/sh -c 'echo $$ > pid.txt; sleep 30'" });
+    const sleeperPid = Number(await waitFor('sleeper pid', () => readTaskFile(client, jobId, 'sleeper', 'wd/pid.txt').then((t) => t.trim() || undefined, () => undefined)));
     const exit = new Promise((resolve) => child!.once('exit', resolve));
-    child!.kill('SIGTERM');
+    child!.kill('SIGKILL');
     await exit;
+    await waitFor('task killed with the service', async () => (alive(sleeperPid) ? undefined : true), 5000);
   });
 });
