@@ -132,7 +132,9 @@ async function main(): Promise<void> {
       bigPage = await client.task.listNext(bigPage.odatanextLink);
     }
     console.log(`10,000 tasks in one job: added in ${bigAdded - b0} ms, all completed after ${bigDone - b0} ms (${((10_000 * 1000) / (bigDone - b0)).toFixed(0)} tasks/s), listed ${listed} in pages of 1,000`);
-    console.log(`  peak RSS of the service process ${peakRssMb(service.pid!).toFixed(0)} MB (VmHWM)`);
+    const launchers = readFileSync(`/proc/${service.pid}/task/${service.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const launcherMb = launchers.map(peakRssMb);
+    console.log(`  peak RSS of the service process ${peakRssMb(service.pid!).toFixed(0)} MB (VmHWM); its ${launchers.length} process launchers ${launcherMb.map((m) => m.toFixed(0)).join(' + ')} MB`);
   } finally {
     service.kill('SIGKILL');
     rmSync(stackDir, { recursive: true, force: true });
