@@ -136,30 +136,16 @@ export function removeJob(engine: Engine, job: JobRecord): void {
   engine.jobTasks.delete(key);
   engine.queues.delete(key);
   engine.counts.delete(key);
+  engine.slotCounts.delete(key);
   engine.jobs.delete(key);
   engine.store.touch('job', key, () => null);
 }
 
 function taskCounts(engine: Engine, req: Request, [jobId]: string[]): Reply {
   const job = getJob(engine, jobId);
-  const counts = engine.countsOf(job.wire.id);
-  const taskCounts = { ...counts };
-  let slots = { active: 0, running: 0, completed: 0, succeeded: 0, failed: 0 };
-  if (counts.active + counts.running + counts.completed < 100_000) {
-    slots = { active: 0, running: 0, completed: 0, succeeded: 0, failed: 0 };
-    for (const task of engine.jobTasks.get(job.wire.id.toLowerCase()) ?? []) {
-      if (engine.tasks.get(`${task.jobId.toLowerCase()}\u0000${task.wire.id.toLowerCase()}`) !== task) continue;
-      const n = task.wire.requiredSlots;
-      const s = task.wire.state;
-      if (s === 'active') slots.active += n;
-      else if (s === 'completed') {
-        slots.completed += n;
-        if (task.wire.executionInfo.result === 'failure') slots.failed += n;
-        else slots.succeeded += n;
-      } else slots.running += n;
-    }
-  }
-  return { status: 200, body: { 'odata.metadata': metadataUrl(req.origin, 'taskcounts/@Element'), taskCounts, taskSlotCounts: slots } };
+  const taskCounts = { ...engine.countsOf(job.wire.id) };
+  const taskSlotCounts = { ...engine.slotCountsOf(job.wire.id) };
+  return { status: 200, body: { 'odata.metadata': metadataUrl(req.origin, 'taskcounts/@Element'), taskCounts, taskSlotCounts } };
 }
 
 export const jobRoutes: Route[] = [

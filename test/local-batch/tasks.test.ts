@@ -236,7 +236,7 @@ describe('local Batch tasks: execution, retries, limits, add collection, validat
   it('task counts report active, running, completed, succeeded and failed', async () => {
     const jobId = await newJob();
     await b.client.task.addCollection(jobId, [
-      { id: 'ok', commandLine: '/bin/true' },
+      { id: 'ok', commandLine: '/bin/true', requiredSlots: 2 },
       { id: 'ko', commandLine: '/bin/false' },
     ]);
     await waitForTask(b.client, jobId, 'ok', 'completed');
@@ -246,5 +246,6 @@ describe('local Batch tasks: execution, retries, limits, add collection, validat
       { ...counts.taskCounts },
       { active: 0, running: 0, completed: 2, succeeded: 1, failed: 1 },
     );
+    assert.deepEqual({ ...counts.taskSlotCounts }, { active: 0, running: 0, completed: 3, succeeded: 2, failed: 1 });
   });
 });
