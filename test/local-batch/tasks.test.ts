@@ -106,6 +106,9 @@ describe('local Batch tasks: execution, retries, limits, add collection, validat
     assert.deepEqual(task.executionInfo, { retryCount: 0, requeueCount: 0 });
     assert.equal(task.nodeInfo, undefined);
     assert.equal(task.constraints?.maxWallClockTime, 'P10675199DT2H48M5.4775807S');
+    const files = await rejection(b.client.file.listFromTask(jobId, 'waiting'));
+    assert.equal(files.statusCode, 409);
+    assert.equal(files.code, 'OperationInvalidForCurrentState', 'files of an active task (as reported against the real service)');
   });
 
   it('add collection reports per-task results, TaskExists for a duplicate (also by case), and a 400 for a bad task', async () => {
