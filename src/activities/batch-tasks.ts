@@ -4,7 +4,7 @@
  * failure reads the tail of stderr.txt. Retried (worker died, throttling), it resumes from its heartbeat details
  * instead of submitting again.
  */
-import { activityInfo, Context, heartbeat, log } from '@temporalio/activity';
+import { activityInfo, Context, log } from '@temporalio/activity';
 import type { BatchServiceClient, BatchServiceModels } from '@azure/batch';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { recipeTask, type TaskInputFile } from '../recipes';
@@ -51,12 +51,13 @@ export function createBatchTaskActivities(deps: BatchTaskDeps) {
   return {
     /** Submits (idempotently) and awaits one attempt of a LAD; returns its outcome, never throws for a task failure. */
     async awaitLadTask(req: AwaitLadTaskRequest): Promise<LadAttempt> {
+      const ctx = Context.current();
       const taskId = taskIdOf(req.lad, req.attempt);
       const resumed = activityInfo().heartbeatDetails as AwaitProgress | undefined;
       const knownToBatch = resumed?.taskId === taskId && resumed.state !== 'unknown';
-      if (!knownToBatch) await submitTask(deps, req, taskId);
-      heartbeat({ taskId, state: knownToBatch ? resumed.state : 'submitted', polledAt: new Date().toISOString() } satisfies AwaitProgress);
-      const task = await waitForCompletion(deps, req, taskId);
+      if (!knownToBatch) await submitTask(deps, req, taskId, ctx);
+      ctx.heartbeat({ taskId, state: knownToBatch ? resumed.state : 'submitted', polledAt: new Date().toISOString() } satisfies AwaitProgress);
+      const task = await waitForCompletion(deps, req, taskId, ctx);
       const attempt = attemptOf(req.attempt, task);
       if (attempt.outcome === 'failure') {
         attempt.stderrTail = await readStderrTail(deps.batch, req.jobId, taskId);
@@ -68,7 +69,7 @@ export function createBatchTaskActivities(deps: BatchTaskDeps) {
 }
 
 /** Adds the task; `TaskExists` for our derived id means an earlier try of this activity already added it. */
-async function submitTask(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId: string): Promise<void> {
+async function submitTask(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId: string, ctx: Context): Promise<void> {
   const spec = recipeTask(req.recipe, req.lad, req.attempt);
   // Inputs must stay readable until the task starts (it may queue for a long time), outputs until it ends.
   const validityMs = req.taskMs + 2 * 86_400_000;
@@ -93,8 +94,8 @@ async function submitTask(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId:
     constraints: { maxWallClockTime: `PT${Math.ceil(req.taskMs / 1000)}S`, maxTaskRetryCount: 0 },
   };
   try {
-    await deps.batch.task.add(req.jobId, task, { abortSignal: batchSignal(Context.current().cancellationSignal) });
-    log.info('lad submitted', { runId: req.runId, lad: req.lad, taskId });
+    await deps.batch.task.add(req.jobId, task, { abortSignal: batchSignal(ctx.cancellationSignal) });
+    ctx.log.info('lad submitted', { runId: req.runId, lad: req.lad, taskId });
   } catch (err) {
     if (statusOf(err) === 409 && codeOf(err) === 'TaskExists') return;
     throw toFailure(err, `task add ${taskId}`);
@@ -116,9 +117,11 @@ export async function resourceFilesOf(
   );
 }
 
-/** Waits on the shared poller until the task completes; heartbeats every poll; resubmits a task that vanished. */
-function waitForCompletion(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId: string): Promise<TaskSnapshot> {
-  const ctx = Context.current();
+/**
+ * Waits on the shared poller until the task completes; heartbeats every poll; resubmits a task that vanished.
+ * The poller's callbacks run outside this activity's async context, hence the explicit `ctx`.
+ */
+function waitForCompletion(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId: string, ctx: Context): Promise<TaskSnapshot> {
   return new Promise<TaskSnapshot>((resolve, reject) => {
     let absent = 0;
     let resubmitting = false;
@@ -126,21 +129,21 @@ function waitForCompletion(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId
       const polledAt = new Date().toISOString();
       if (event.kind === 'seen') {
         absent = 0;
-        heartbeat({ taskId, state: event.task.state, polledAt } satisfies AwaitProgress);
+        ctx.heartbeat({ taskId, state: event.task.state, polledAt } satisfies AwaitProgress);
         if (event.task.state === 'completed') settle(() => resolve(event.task));
       } else if (event.kind === 'absent') {
-        heartbeat({ taskId, state: 'unknown', polledAt } satisfies AwaitProgress);
+        ctx.heartbeat({ taskId, state: 'unknown', polledAt } satisfies AwaitProgress);
         if (++absent >= ABSENT_POLLS_BEFORE_RESUBMIT && !resubmitting) {
           resubmitting = true;
           log.warn('task missing from its job; submitting it again', { lad: req.lad, taskId });
-          submitTask(deps, req, taskId).then(
+          submitTask(deps, req, taskId, ctx).then(
             () => ((absent = 0), (resubmitting = false)),
             (err: unknown) => settle(() => reject(err)),
           );
         }
       } else if (event.kind === 'unavailable') {
         // Batch is throttling or down: the worker is still alive, so keep heartbeating and keep waiting.
-        heartbeat({ taskId, state: 'unknown', polledAt } satisfies AwaitProgress);
+        ctx.heartbeat({ taskId, state: 'unknown', polledAt } satisfies AwaitProgress);
       } else {
         settle(() => reject(toFailure(event.error, `task list of job ${req.jobId}`)));
       }
