@@ -3,7 +3,7 @@
  * run-state.ts) and queue the Batch side (job disable/enable, pool resize) for one control loop, so Batch sees
  * the actions in the order they were given, never two at a time.
  */
-import { condition, log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, isCancellation, log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { SpcActivities } from '../activities';
 import { ControlRequestSchema, ScaleRequestSchema, type ScaleRequest } from '../schemas/control';
@@ -26,7 +26,7 @@ interface QueuedControl {
 }
 
 /** Registers every handler of spcRun and returns the control queue's driver. */
-export function registerControls(state: RunState, onChange: () => void): { run(): Promise<never>; idle(): boolean } {
+export function registerControls(state: RunState, onChange: () => void): { run(): Promise<void>; idle(): boolean } {
   const queue: QueuedControl[] = [];
   const enqueue = (control: Control): QueuedControl => {
     const item = { control, done: false };
@@ -106,23 +106,32 @@ export function registerControls(state: RunState, onChange: () => void): { run()
   }
 
   return {
-    async run(): Promise<never> {
-      for (;;) {
-        // Batch calls wait until the job and pool exist; the state changes already took effect.
-        await condition(() => queue.length > 0 && state.prepared !== undefined);
-        const item = queue[0];
-        try {
-          await execute(item);
-        } catch (err) {
-          item.error = `${item.control.kind} failed: ${(err as Error).message}`;
-          audit(state, Date.now(), `${item.control.kind} failed`, (err as Error).message);
-          log.error('control failed', { control: item.control.kind, error: (err as Error).message });
-        } finally {
-          queue.shift();
-          item.done = true;
-        }
+    async run(): Promise<void> {
+      try {
+        await loop();
+      } catch (err) {
+        // The run was cancelled: the main body handles that; this loop just ends.
+        if (!isCancellation(err)) throw err;
       }
     },
     idle: () => queue.length === 0,
   };
+
+  async function loop(): Promise<never> {
+    for (;;) {
+      // Batch calls wait until the job and pool exist; the state changes already took effect.
+      await condition(() => queue.length > 0 && state.prepared !== undefined);
+      const item = queue[0];
+      try {
+        await execute(item);
+      } catch (err) {
+        item.error = `${item.control.kind} failed: ${(err as Error).message}`;
+        audit(state, Date.now(), `${item.control.kind} failed`, (err as Error).message);
+        log.error('control failed', { control: item.control.kind, error: (err as Error).message });
+      } finally {
+        queue.shift();
+        item.done = true;
+      }
+    }
+  }
 }
