@@ -3,6 +3,7 @@
  * local Batch service started in-process on port 0; workflow code bundled once; workers on a unique task queue.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -11,6 +12,7 @@ import { connectClient } from '../../src/client';
 import { SPC_WORKFLOWS_PATH, SpcPlugin } from '../../src/plugin';
 import type { Config } from '../../src/schemas/config';
 import type { RawRunInput } from '../../src/schemas/run-input';
+import { startLocalBatchService } from '../../src/local-batch/server';
 import { startTestBatch, type TestBatch } from './local-batch';
 import { ensureStack, uniqueId } from './stack';
 
@@ -24,6 +26,8 @@ export interface RunEnv {
   startWorker(): Promise<{ worker: Worker; plugin: SpcPlugin; stop(): Promise<void> }>;
   /** Starts `node dist/src/worker.js` as a separate process on this env's task queue. */
   spawnWorker(): ChildProcess;
+  /** Stops the local Batch service (its task processes die with it), then starts it again on the same port and data. */
+  restartBatch(downMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,12 +81,24 @@ export async function startRunEnv(options: { allocationDelayMs?: number; dataDir
       child.on('exit', () => children.delete(child));
       return child;
     },
+    async restartBatch(downMs: number) {
+      await batch.service.close();
+      await new Promise((r) => setTimeout(r, downMs));
+      batch.service = await startLocalBatchService({
+        port: batch.service.port,
+        accountName: batch.accountName,
+        accountKey: batch.accountKey,
+        dataDir: batch.dataDir,
+        allocationDelayMs: options.allocationDelayMs ?? 200,
+      });
+    },
     async close() {
       for (const child of children) child.kill('SIGKILL');
       await Promise.all([...workers].map((stop) => stop()));
       await connection.close();
       await client.connection.close();
-      await batch.stop();
+      await batch.service.close();
+      rmSync(batch.dataDir, { recursive: true, force: true });
     },
   };
 }
