@@ -3,11 +3,14 @@ import { after, before, describe, it } from 'node:test';
 import { getProgress, startSpcRun } from '../../src/client';
 import { expectedLadFiles, regionOf, ASSIGNMENT_YEARS } from '../../src/outputs/contract';
 import { ManifestSchema } from '../../src/schemas/manifest';
-import { ladCodes, startRunEnv, testInput, type RunEnv } from '../helpers/run-env';
+import { Worker } from '@temporalio/worker';
+import { historyOf, runExecutions } from '../helpers/histories';
+import { ladCodes, startRunEnv, testInput, workflowBundle, type RunEnv } from '../helpers/run-env';
 import { uniqueId } from '../helpers/stack';
 
 describe('spcRun happy path over 20 LADs', () => {
   let env: RunEnv;
+  let completedRunId: string | undefined;
   before(async () => {
     env = await startRunEnv();
     await env.startWorker();
@@ -49,5 +52,28 @@ describe('spcRun happy path over 20 LADs', () => {
     assert.equal(progress.counts.succeeded, 20);
     assert.equal(progress.status, 'completed');
     await container.delete();
+    completedRunId = runId;
+  });
+
+  it('keeps histories small: <= 25 events per ladRun child, and a bounded parent', async () => {
+    assert.ok(completedRunId, 'needs the happy-path run');
+    const executions = await runExecutions(env.client, completedRunId);
+    const children = executions.filter((e) => e.type === 'ladRun');
+    assert.equal(children.length, 20);
+    for (const child of children) {
+      const events = (await historyOf(env.client, child.workflowId, child.runId)).events ?? [];
+      assert.ok(events.length <= 25, `${child.workflowId}: ${events.length} events`);
+    }
+    const parent = (await historyOf(env.client, completedRunId)).events ?? [];
+    assert.ok(parent.length / 20 <= 12, `parent: ${parent.length} events for 20 LADs`);
+  });
+
+  it('replays the recorded spcRun and ladRun histories with the current workflow code (determinism)', async () => {
+    assert.ok(completedRunId, 'needs the happy-path run');
+    const bundle = await workflowBundle();
+    const parent = await env.client.workflow.getHandle(completedRunId).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: bundle }, parent, completedRunId);
+    const child = `${completedRunId}/E06000001`;
+    await Worker.runReplayHistory({ workflowBundle: bundle }, await env.client.workflow.getHandle(child).fetchHistory(), child);
   });
 });
