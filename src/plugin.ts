@@ -26,6 +26,11 @@ export interface SpcPluginOptions {
 /** Path of the workflows module (for bundling once and handing the worker a `workflowBundle`). */
 export const SPC_WORKFLOWS_PATH = require.resolve('./workflows');
 
+/** Default concurrent activities per worker (awaiting activities are cheap: they share one poller). */
+export const SPC_MAX_CONCURRENT_ACTIVITIES = 2000;
+/** Default workflow cache size per worker. */
+export const SPC_MAX_CACHED_WORKFLOWS = 300;
+
 export class SpcPlugin extends SimplePlugin {
   /** The activities and their shared resources (the Batch task poller). */
   readonly bundle: ActivityBundle;
@@ -47,10 +52,21 @@ export class SpcPlugin extends SimplePlugin {
     this.bundle = bundle;
   }
 
-  /** As SimplePlugin, except that a prebuilt `workflowBundle` given by the user is kept (no workflowsPath then). */
+  /**
+   * As SimplePlugin, plus two defaults the user can override: every LAD holds one awaiting activity for as long as
+   * its task queues and runs, and these only wait on the shared poller, so allow many at once
+   * (`maxConcurrentActivityTaskExecutions` 2000, not 100, or LADs past the 100th would not even be submitted); and
+   * keep at most 300 workflows cached (an evicted ladRun replays ~18 events when its activity completes), so a
+   * 1,000-LAD run stays well under 1 GiB. A prebuilt `workflowBundle` given by the user is kept (no workflowsPath).
+   */
   override configureWorker(options: WorkerOptions): WorkerOptions {
     const configured = super.configureWorker(options);
-    return options.workflowBundle ? { ...configured, workflowsPath: undefined } : configured;
+    return {
+      ...configured,
+      ...(options.workflowBundle && { workflowsPath: undefined }),
+      ...(!options.tuner && { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? SPC_MAX_CONCURRENT_ACTIVITIES }),
+      maxCachedWorkflows: options.maxCachedWorkflows ?? SPC_MAX_CACHED_WORKFLOWS,
+    };
   }
 
   override configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {

@@ -88,7 +88,7 @@ export function createOutputActivities({ batch, blobs }: { batch: BatchServiceCl
           if (to) copies.push({ from: `${lad}/${file.name}`, to });
         }
       }
-      await runLimited(copies, 8, async ({ from, to }, i) => {
+      await runLimited(copies, 16, async ({ from, to }, i) => {
         const source = await readUrl(blobs, req.container, from, 3_600_000);
         await mapped(`collate ${from}`, () => container.getBlobClient(to).syncCopyFromURL(source, { abortSignal: callSignal(Context.current().cancellationSignal) }));
         if (i % 100 === 0) heartbeat();
