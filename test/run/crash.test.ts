@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import { getProgress, startSpcRun } from '../../src/client';
+import { ManifestSchema } from '../../src/schemas/manifest';
+import { waitFor } from '../helpers/local-batch';
+import { ladCodes, startRunEnv, testInput, type RunEnv } from '../helpers/run-env';
+import { uniqueId } from '../helpers/stack';
+
+describe('spcRun survives its worker being killed', () => {
+  let env: RunEnv;
+  before(async () => {
+    env = await startRunEnv();
+  });
+  after(() => env.close());
+
+  it('completes with every LAD exactly once in the manifest after the worker process is SIGKILLed three times', async () => {
+    const lads = ladCodes(12);
+    const runId = uniqueId('crash');
+    let worker = env.spawnWorker();
+    const handle = await startSpcRun(
+      env.client,
+      testInput(lads, { pool: { dedicatedNodes: 2 }, recipe: { name: 'spenser-sim', options: { durationMs: 1500, scale: 0.01 } }, timeouts: { heartbeatMs: 3000 } }),
+      { workflowId: runId, taskQueue: env.taskQueue },
+    );
+    let kills = 0;
+    let before = 0;
+    while (kills < 3) {
+      // Kill while LADs are in flight, each time after at least one more LAD finished since the last kill.
+      const p = await waitFor(`a LAD finished before kill ${kills + 1}`, async () => {
+        const progress = await getProgress(handle).catch(() => undefined);
+        return progress && progress.counts.succeeded > before ? progress : undefined;
+      }, 90_000, 100);
+      if (p.counts.succeeded === lads.length) break;
+      before = p.counts.succeeded;
+      worker.kill('SIGKILL');
+      await once(worker, 'exit');
+      kills++;
+      worker = env.spawnWorker();
+    }
+    assert.ok(kills >= 2, `killed the worker mid-run ${kills} times`);
+    const summary = await handle.result();
+    assert.equal(summary.status, 'completed', JSON.stringify(summary.failures));
+    assert.deepEqual(summary.counts, { total: 12, succeeded: 12, failed: 0, cancelled: 0 });
+    const manifest = ManifestSchema.parse(
+      JSON.parse((await env.blobs.getContainerClient(summary.container!).getBlobClient('manifest.json').downloadToBuffer()).toString('utf8')),
+    );
+    assert.deepEqual(manifest.lads.map((l) => l.lad).sort(), [...lads].sort(), 'each LAD exactly once');
+    assert.ok(manifest.lads.every((l) => l.status === 'succeeded' && l.files.length === 69));
+    worker.kill('SIGTERM');
+    await once(worker, 'exit');
+    await env.blobs.getContainerClient(summary.container!).delete();
+  });
+});

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { getProgress, startSpcRun } from '../../src/client';
+import { expectedLadFiles, regionOf, ASSIGNMENT_YEARS } from '../../src/outputs/contract';
+import { ManifestSchema } from '../../src/schemas/manifest';
+import { Worker } from '@temporalio/worker';
+import { historyOf, runExecutions } from '../helpers/histories';
+import { ladCodes, startRunEnv, testInput, workflowBundle, type RunEnv } from '../helpers/run-env';
+import { uniqueId } from '../helpers/stack';
+
+describe('spcRun happy path over 20 LADs', () => {
+  let env: RunEnv;
+  let completedRunId: string | undefined;
+  before(async () => {
+    env = await startRunEnv();
+    await env.startWorker();
+  });
+  after(() => env.close());
+
+  it('completes every LAD, writes a complete manifest, 69 files per LAD, and collates ass_* by region and year', async () => {
+    const lads = [...ladCodes(14), ...ladCodes(3, 'W0600'), ...ladCodes(3, 'S1200')];
+    const runId = uniqueId('happy');
+    const handle = await startSpcRun(env.client, testInput(lads, { pool: { dedicatedNodes: 5 } }), { workflowId: runId, taskQueue: env.taskQueue });
+    const summary = await handle.result();
+
+    assert.equal(summary.status, 'completed', JSON.stringify(summary.failures));
+    assert.deepEqual(summary.counts, { total: 20, succeeded: 20, failed: 0, cancelled: 0 });
+    assert.equal(summary.finalCheck?.ok, true);
+    assert.equal(summary.collated, 200);
+    assert.deepEqual(summary.cleanedUp, [`job ${summary.jobId}`]);
+
+    const container = env.blobs.getContainerClient(summary.container!);
+    const manifest = ManifestSchema.parse(JSON.parse((await container.getBlobClient('manifest.json').downloadToBuffer()).toString('utf8')));
+    assert.deepEqual(manifest.lads.map((l) => l.lad).sort(), [...lads].sort());
+    for (const entry of manifest.lads) {
+      assert.equal(entry.status, 'succeeded');
+      assert.equal(entry.outputsOk, true);
+      assert.deepEqual(entry.files.map((f) => f.name).sort(), expectedLadFiles(entry.lad).sort());
+      assert.ok(entry.files.every((f) => f.size > 0 && f.md5 && f.md5.length > 0), `sizes and MD5 for ${entry.lad}`);
+      assert.equal(entry.attempts.length, 1);
+      assert.equal(entry.exitCode, 0);
+      assert.ok(entry.nodeId && entry.startTime && entry.endTime && entry.durationMs !== undefined);
+      assert.deepEqual(entry.taskIds, [`${entry.lad}-a1`]);
+    }
+    for (const lad of lads) {
+      for (const year of ASSIGNMENT_YEARS) {
+        const names = [`ass_${lad}_MSOA11_${year}.csv`, `ass_hh_${lad}_OA11_${year}.csv`];
+        for (const name of names) assert.ok(await container.getBlobClient(`${regionOf(lad)}/${year}/${name}`).exists(), `${regionOf(lad)}/${year}/${name}`);
+      }
+    }
+    const progress = await getProgress(handle);
+    assert.equal(progress.counts.succeeded, 20);
+    assert.equal(progress.status, 'completed');
+    await container.delete();
+    completedRunId = runId;
+  });
+
+  it('keeps histories small: <= 25 events per ladRun child, and a bounded parent', async () => {
+    assert.ok(completedRunId, 'needs the happy-path run');
+    const executions = await runExecutions(env.client, completedRunId);
+    const children = executions.filter((e) => e.type === 'ladRun');
+    assert.equal(children.length, 20);
+    for (const child of children) {
+      const events = (await historyOf(env.client, child.workflowId, child.runId)).events ?? [];
+      assert.ok(events.length <= 25, `${child.workflowId}: ${events.length} events`);
+    }
+    const parent = (await historyOf(env.client, completedRunId)).events ?? [];
+    assert.ok(parent.length / 20 <= 12, `parent: ${parent.length} events for 20 LADs`);
+  });
+
+  it('replays the recorded spcRun and ladRun histories with the current workflow code (determinism)', async () => {
+    assert.ok(completedRunId, 'needs the happy-path run');
+    const bundle = await workflowBundle();
+    const parent = await env.client.workflow.getHandle(completedRunId).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: bundle }, parent, completedRunId);
+    const child = `${completedRunId}/E06000001`;
+    await Worker.runReplayHistory({ workflowBundle: bundle }, await env.client.workflow.getHandle(child).fetchHistory(), child);
+  });
+});
