@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, ExitCode } from './common';
 import { registerControl } from './control';
+import { registerDoctor } from './doctor';
+import { registerDownload } from './download';
 import { registerRun } from './run';
 import { registerSchedule } from './schedule';
 import { registerStatus } from './status';
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerControl(program);
   registerSchedule(program);
+  registerDownload(program);
+  registerDoctor(program);
   return program;
 }
 
