@@ -1,9 +1,15 @@
+/**
+ * Runs a worker with the SpcPlugin on the configured task queue until SIGINT or SIGTERM; the SDK then stops
+ * polling, lets running activities finish or be cancelled, and `run()` returns.
+ * Config comes from the environment (see src/config), defaulting to the embedded local stack.
+ */
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from './activities';
 import { loadConfig } from './config';
+import { installQuietRuntime } from './logging';
+import { SpcPlugin } from './plugin';
 
-/** Runs a worker for the configured task queue until SIGINT or SIGTERM (the SDK shuts down gracefully on both). */
 async function run(): Promise<void> {
+  installQuietRuntime(process.env.SPC_LOG_LEVEL === 'INFO' ? 'INFO' : 'WARN');
   const config = loadConfig();
   const connection = await NativeConnection.connect({ address: config.SPC_TEMPORAL_ADDRESS });
   try {
@@ -11,9 +17,9 @@ async function run(): Promise<void> {
       connection,
       namespace: config.SPC_TEMPORAL_NAMESPACE,
       taskQueue: config.SPC_TASK_QUEUE,
-      workflowsPath: require.resolve('./workflows'),
-      activities: createActivities(config),
+      plugins: [new SpcPlugin({ config })],
     });
+    console.log(`spc worker polling task queue ${config.SPC_TASK_QUEUE} (pid ${process.pid})`);
     await worker.run();
   } finally {
     await connection.close();

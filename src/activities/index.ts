@@ -1,10 +1,60 @@
+/**
+ * Every activity of spc-temporal, built by {@link createActivities} from the worker's config (clients are made
+ * once per worker and shared; so is the task poller that serves every awaiting activity).
+ */
+import type { BatchServiceClient } from '@azure/batch';
+import type { BlobServiceClient } from '@azure/storage-blob';
 import { loadConfig } from '../config';
 import type { Config } from '../schemas/config';
+import { createBatchTaskActivities } from './batch-tasks';
+import { createOutputActivities } from './blob-outputs';
+import { createBatchClient, createBlobServiceClient } from './clients';
+import { createControlActivities } from './controls';
+import { createPrepareActivities } from './prepare';
 import { createSmokeActivities } from './smoke';
-import { createBlobService } from './storage';
+import { TaskPoller } from './task-poller';
 
-/** Builds every activity from the worker's configuration; clients are created once per worker. */
-export function createActivities(config: Config = loadConfig()) {
-  const blobs = createBlobService(config.AZURE_STORAGE_CONNECTION_STRING);
-  return { ...createSmokeActivities(blobs) };
+/** What the activities use; each can be given (tests, embedding), else it is built from the config. */
+export interface ActivityDeps {
+  batch: BatchServiceClient;
+  blobs: BlobServiceClient;
+  poller: TaskPoller;
+  /** Worker environment for recipe secrets (e.g. NOMIS_API_KEY). @default process.env */
+  env: Record<string, string | undefined>;
 }
+
+/** The activities and the resources behind them; `close()` stops the shared poller. */
+export interface ActivityBundle {
+  activities: SpcActivities;
+  deps: ActivityDeps;
+  close(): void;
+}
+
+/** Builds the clients and activities for one worker. */
+export function createActivityBundle(config: Readonly<Config> = loadConfig(), given: Partial<ActivityDeps> = {}): ActivityBundle {
+  const batch = given.batch ?? createBatchClient(config);
+  const blobs = given.blobs ?? createBlobServiceClient(config);
+  const deps: ActivityDeps = { batch, blobs, poller: given.poller ?? new TaskPoller(batch), env: given.env ?? process.env };
+  return { activities: buildActivities(deps), deps, close: () => deps.poller.close() };
+}
+
+/**
+ * Every activity of spc-temporal, from the worker's config.
+ * @example Worker.create({ ..., activities: createActivities(loadConfig()) })
+ */
+export function createActivities(config: Readonly<Config> = loadConfig(), given: Partial<ActivityDeps> = {}): SpcActivities {
+  return createActivityBundle(config, given).activities;
+}
+
+function buildActivities(deps: ActivityDeps) {
+  return {
+    ...createSmokeActivities(deps.blobs),
+    ...createPrepareActivities(deps),
+    ...createBatchTaskActivities(deps),
+    ...createOutputActivities(deps),
+    ...createControlActivities(deps),
+  };
+}
+
+/** The activity interface the workflows proxy. */
+export type SpcActivities = ReturnType<typeof buildActivities>;

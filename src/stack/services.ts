@@ -1,9 +1,10 @@
+import { BatchServiceClient, BatchSharedKeyCredentials } from '@azure/batch';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { LOCAL_STORAGE_ACCOUNT, localStorageConnectionString, type LocalSecrets } from '../config';
+import { LOCAL_BATCH_ACCOUNT, LOCAL_STORAGE_ACCOUNT, localStorageConnectionString, type LocalSecrets } from '../config';
 import type { StackSettings } from '../schemas/config';
 import { findOrBuildTemporal } from './temporal-binary';
 
@@ -99,5 +100,22 @@ const azurite: StackService = {
   },
 };
 
+const localBatch: StackService = {
+  name: 'batch',
+  ports: (s) => [{ port: s.SPC_BATCH_PORT, variable: 'SPC_BATCH_PORT' }],
+  describe: (s) => `http://127.0.0.1:${s.SPC_BATCH_PORT} (account ${LOCAL_BATCH_ACCOUNT})`,
+  async command() {
+    // dist/src/stack -> dist/src/local-batch/main.js (the stack runs from the compiled tree).
+    return { file: process.execPath, args: [path.resolve(__dirname, '../local-batch/main.js')] };
+  },
+  async ready({ settings, secrets }) {
+    const credentials = new BatchSharedKeyCredentials(LOCAL_BATCH_ACCOUNT, secrets.batchKey);
+    const client = new BatchServiceClient(credentials, `http://127.0.0.1:${settings.SPC_BATCH_PORT}`);
+    // A real signed request through the SDK: proves the port, the auth and the routing.
+    await client.pool.list({ poolListOptions: { maxResults: 1 }, timeout: 2000 });
+    return true;
+  },
+};
+
 /** The services `stack up` starts, in order. */
-export const stackServices: StackService[] = [temporalServer, azurite];
+export const stackServices: StackService[] = [temporalServer, azurite, localBatch];

@@ -1,0 +1,197 @@
+/**
+ * Outputs in storage: verify one LAD's files against the expectations (read only), and finalize a run: the
+ * manifest, the collation of `ass_*` files into `<region>/<year>/`, the final check, and cleanup per policy.
+ */
+import { Context, heartbeat, log } from '@temporalio/activity';
+import type { BatchServiceClient } from '@azure/batch';
+import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import { checkLadOutputs, collationTarget, expectedLadFiles, finalCheck, parseOutputFileName, type ListedFile } from '../outputs/contract';
+import type { LadResult } from '../schemas/lad';
+import type { Manifest } from '../schemas/manifest';
+import { MANIFEST_BLOB } from '../schemas/names';
+import type { LadStatus } from '../schemas/progress';
+import { batchSignal, callSignal } from './clients';
+import { codeOf, mapped, statusOf, toFailure } from './errors';
+import { readUrl } from './sas';
+
+export type ExpectedFiles = 'contract' | string[];
+
+/** The expected file names of a LAD. */
+export const expectedFilesOf = (lad: string, expected: ExpectedFiles): string[] =>
+  expected === 'contract' ? expectedLadFiles(lad) : expected.map((name) => name.replaceAll('{lad}', lad));
+
+interface StoredFile extends ListedFile {
+  md5?: string;
+}
+
+/** Lists blobs under a prefix, names relative to it, with sizes and MD5 (base64, as storage reports it). */
+async function listUnder(container: ContainerClient, prefix: string): Promise<StoredFile[]> {
+  const files: StoredFile[] = [];
+  for await (const blob of container.listBlobsFlat({ prefix, abortSignal: callSignal(Context.current().cancellationSignal, 300_000) })) {
+    const md5 = blob.properties.contentMD5 ? Buffer.from(blob.properties.contentMD5).toString('base64') : undefined;
+    files.push({ name: blob.name.slice(prefix.length), size: blob.properties.contentLength ?? 0, ...(md5 && { md5 }) });
+  }
+  return files;
+}
+
+export interface FinalizeRunRequest {
+  runId: string;
+  container: string;
+  jobId: string;
+  poolId: string;
+  lads: { lad: string; status: LadStatus }[];
+  results: LadResult[];
+  expectedFiles: ExpectedFiles;
+  cleanup: ('job' | 'pool' | 'container')[];
+}
+export interface FinalizeRunResult {
+  manifest?: string;
+  finalCheck: { ok: boolean; problems: number };
+  collated: number;
+  cleanedUp: string[];
+}
+
+export function createOutputActivities({ batch, blobs }: { batch: BatchServiceClient; blobs: BlobServiceClient }) {
+  return {
+    /** Compares a LAD's folder with its expected files; `problem` is a one-line description when not ok. */
+    async verifyLadOutputs(req: { container: string; lad: string; expectedFiles: ExpectedFiles }) {
+      const listed = await mapped(`list ${req.lad}/`, () => listUnder(blobs.getContainerClient(req.container), `${req.lad}/`));
+      const check = checkLadOutputs(req.lad, listed, expectedFilesOf(req.lad, req.expectedFiles));
+      const parts = [
+        check.missing.length && `${check.missing.length} missing (e.g. ${check.missing[0]})`,
+        check.empty.length && `${check.empty.length} empty (e.g. ${check.empty[0]})`,
+        check.unexpected.length && `${check.unexpected.length} unexpected (e.g. ${check.unexpected[0]})`,
+      ].filter(Boolean);
+      return { ok: check.ok, count: listed.length, ...(parts.length > 0 && { problem: `outputs of ${req.lad}: ${parts.join(', ')}` }) };
+    },
+
+    /** Manifest, collation, final check, cleanup; safe to run again (copies and the manifest are overwrites). */
+    async finalizeRun(req: FinalizeRunRequest): Promise<FinalizeRunResult> {
+      const container = blobs.getContainerClient(req.container);
+      const results = new Map(req.results.map((r) => [r.lad, r]));
+      const all = await mapped('list outputs', () => listUnder(container, ''));
+      heartbeat();
+      const byLad = new Map<string, StoredFile[]>();
+      for (const file of all) {
+        const slash = file.name.indexOf('/');
+        if (slash <= 0) continue;
+        const lad = file.name.slice(0, slash);
+        if (!results.has(lad)) continue;
+        byLad.set(lad, [...(byLad.get(lad) ?? []), { ...file, name: file.name.slice(slash + 1) }]);
+      }
+
+      const copies: { from: string; to: string }[] = [];
+      for (const { lad, status } of req.lads) {
+        if (status !== 'succeeded') continue;
+        for (const file of byLad.get(lad) ?? []) {
+          const to = collationTarget(lad, file.name);
+          if (to) copies.push({ from: `${lad}/${file.name}`, to });
+        }
+      }
+      await runLimited(copies, 8, async ({ from, to }, i) => {
+        const source = await readUrl(blobs, req.container, from, 3_600_000);
+        await mapped(`collate ${from}`, () => container.getBlobClient(to).syncCopyFromURL(source, { abortSignal: callSignal(Context.current().cancellationSignal) }));
+        if (i % 100 === 0) heartbeat();
+      });
+
+      const collated = new Map<string, ListedFile[]>();
+      for (const file of all.filter((f) => /^(England|Wales|Scotland|NorthernIreland)\//.test(f.name))) addCollated(collated, file);
+      for (const { to } of copies) {
+        const size = byLad.get(parseOutputFileName(to)?.lad ?? '')?.find((f) => to.endsWith(`/${f.name}`))?.size ?? 0;
+        addCollated(collated, { name: to, size });
+      }
+      const check = finalCheck(req.lads.map((l) => l.lad), collated);
+
+      const manifest: Manifest = {
+        runId: req.runId,
+        jobId: req.jobId,
+        poolId: req.poolId,
+        container: req.container,
+        writtenAt: new Date().toISOString(),
+        lads: req.lads.map(({ lad, status }) => manifestEntry(lad, status, results.get(lad), byLad.get(lad) ?? [], req.expectedFiles)),
+        collated: copies.length,
+        finalCheck: check,
+      };
+      const text = JSON.stringify(manifest, null, 2);
+      await mapped('write manifest', () =>
+        container.getBlockBlobClient(MANIFEST_BLOB).upload(text, Buffer.byteLength(text), {
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+          abortSignal: callSignal(Context.current().cancellationSignal),
+        }),
+      );
+      heartbeat();
+      const cleanedUp = await cleanUp(batch, blobs, req);
+      log.info('run finalized', { runId: req.runId, collated: copies.length, finalCheckOk: check.ok, cleanedUp });
+      return { manifest: MANIFEST_BLOB, finalCheck: { ok: check.ok, problems: check.problems.length }, collated: copies.length, cleanedUp };
+    },
+  };
+}
+
+function addCollated(map: Map<string, ListedFile[]>, file: ListedFile): void {
+  const lad = parseOutputFileName(file.name)?.lad;
+  if (!lad) return;
+  const list = map.get(lad) ?? [];
+  if (!list.some((f) => f.name === file.name)) list.push(file);
+  map.set(lad, list);
+}
+
+function manifestEntry(lad: string, status: LadStatus, result: LadResult | undefined, files: StoredFile[], expected: ExpectedFiles): Manifest['lads'][number] {
+  const attempts = result?.attempts ?? [];
+  const last = attempts.at(-1);
+  const check = checkLadOutputs(lad, files, expectedFilesOf(lad, expected));
+  return {
+    lad,
+    status,
+    attempts,
+    taskIds: attempts.map((a) => a.taskId),
+    ...(last?.nodeId && { nodeId: last.nodeId }),
+    ...(attempts[0]?.startTime && { startTime: attempts[0].startTime }),
+    ...(last?.endTime && { endTime: last.endTime }),
+    ...(result?.durationMs !== undefined && { durationMs: result.durationMs }),
+    ...(last?.exitCode !== undefined && { exitCode: last.exitCode }),
+    files: files.map((f) => ({ name: f.name, size: f.size, ...(f.md5 && { md5: f.md5 }) })).sort((a, b) => a.name.localeCompare(b.name)),
+    outputsOk: status === 'succeeded' && check.ok,
+    ...(result?.error && { error: result.error }),
+  };
+}
+
+/** Deletes what the policy names; each step tolerates "already gone". */
+async function cleanUp(batch: BatchServiceClient, blobs: BlobServiceClient, req: FinalizeRunRequest): Promise<string[]> {
+  const done: string[] = [];
+  const abortSignal = () => callSignal(Context.current().cancellationSignal);
+  const batchAbort = () => batchSignal(Context.current().cancellationSignal);
+  const gone = (err: unknown) => statusOf(err) === 404 || (statusOf(err) === 409 && /BeingDeleted$/.test(codeOf(err) ?? ''));
+  if (req.cleanup.includes('job')) {
+    try {
+      await batch.job.deleteMethod(req.jobId, { abortSignal: batchAbort() });
+    } catch (err) {
+      if (!gone(err)) throw toFailure(err, `job delete ${req.jobId}`);
+    }
+    done.push(`job ${req.jobId}`);
+  }
+  if (req.cleanup.includes('pool')) {
+    try {
+      await batch.pool.deleteMethod(req.poolId, { abortSignal: batchAbort() });
+    } catch (err) {
+      if (!gone(err)) throw toFailure(err, `pool delete ${req.poolId}`);
+    }
+    done.push(`pool ${req.poolId}`);
+  }
+  if (req.cleanup.includes('container')) {
+    await mapped(`container delete ${req.container}`, () => blobs.getContainerClient(req.container).deleteIfExists({ abortSignal: abortSignal() }));
+    done.push(`container ${req.container}`);
+  }
+  return done;
+}
+
+/** Runs `fn` over items with at most `limit` at once. */
+async function runLimited<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  });
+  await Promise.all(lanes);
+}

@@ -1,0 +1,34 @@
+/** Construction of the Azure clients from the worker's config. Credentials stay in here and in the clients. */
+import { BatchServiceClient, BatchSharedKeyCredentials } from '@azure/batch';
+import { BlobServiceClient } from '@azure/storage-blob';
+import type { Config } from '../schemas/config';
+
+/**
+ * A Batch client whose SDK-level retries are off (`noRetryPolicy`). Why: @azure/batch 10.2.0 never retries a 429
+ * and retries 5xx for about two minutes ignoring Retry-After, which would hide throttling from heartbeats and
+ * timeouts. Temporal retries instead, by status and code, with Retry-After as the next retry delay.
+ */
+export function createBatchClient(config: Pick<Config, 'AZURE_BATCH_URL' | 'AZURE_BATCH_ACCOUNT' | 'AZURE_BATCH_KEY'>): BatchServiceClient {
+  const credentials = new BatchSharedKeyCredentials(config.AZURE_BATCH_ACCOUNT, config.AZURE_BATCH_KEY);
+  return new BatchServiceClient(credentials, config.AZURE_BATCH_URL.replace(/\/+$/, ''), { noRetryPolicy: true });
+}
+
+/** A blob service client from the connection string; its own retries are kept short (Temporal retries too). */
+export function createBlobServiceClient(config: Pick<Config, 'AZURE_STORAGE_CONNECTION_STRING'>): BlobServiceClient {
+  return BlobServiceClient.fromConnectionString(config.AZURE_STORAGE_CONNECTION_STRING, {
+    retryOptions: { maxTries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 5000, tryTimeoutInMs: 60_000 },
+  });
+}
+
+/** An abort signal that fires on activity cancellation or after `timeoutMs`, for every Azure call. */
+export function callSignal(cancel: AbortSignal | undefined, timeoutMs = 60_000): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return cancel ? AbortSignal.any([cancel, timeout]) : timeout;
+}
+
+/** The abort signal type of @azure/batch (ms-rest-js's AbortSignalLike; a Node AbortSignal at run time). */
+export type BatchAbortSignal = NonNullable<import('@azure/batch').BatchServiceModels.TaskAddOptionalParams['abortSignal']>;
+
+/** {@link callSignal} typed for @azure/batch calls. */
+export const batchSignal = (cancel: AbortSignal | undefined, timeoutMs = 60_000): BatchAbortSignal =>
+  callSignal(cancel, timeoutMs) as unknown as BatchAbortSignal;

@@ -1,0 +1,120 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+
+/**
+ * Runs command lines as local processes the way a Batch node does: no shell (the command line is split into
+ * arguments like a POSIX shell would split words, without expansions), in the task's working directory, with only
+ * the variables Batch sets plus PATH/HOME/LANG, so the service's own environment (keys) never leaks into tasks.
+ * Each process leads its own process group, so killing the group kills the whole tree.
+ */
+export interface ProcessSpec {
+  commandLine: string;
+  cwd: string;
+  env: Record<string, string>;
+  stdoutPath: string;
+  stderrPath: string;
+}
+
+export interface Started {
+  pid: number;
+  /** Start time from /proc, to recognise the same process after a service restart. */
+  pidStart?: string;
+}
+
+/** Splits a command line into argv: whitespace separates, single and double quotes group, backslash escapes. */
+export function splitCommandLine(commandLine: string): string[] {
+  const args: string[] = [];
+  let current = '';
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < commandLine.length; i++) {
+    const c = commandLine[i];
+    if (quote === "'") {
+      if (c === "'") quote = undefined;
+      else current += c;
+    } else if (quote === '"') {
+      if (c === '"') quote = undefined;
+      else if (c === '\\' && i + 1 < commandLine.length && '"\\$`'.includes(commandLine[i + 1])) current += commandLine[++i];
+      else current += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < commandLine.length) {
+      current += commandLine[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) args.push(current);
+      current = '';
+      inWord = false;
+    } else {
+      current += c;
+      inWord = true;
+    }
+  }
+  if (inWord) args.push(current);
+  return args;
+}
+
+export function baseEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ['PATH', 'HOME', 'LANG']) if (process.env[name]) env[name] = process.env[name]!;
+  env.PATH ??= '/usr/local/bin:/usr/bin:/bin';
+  return env;
+}
+
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Kills a process group if it is still the one recorded (same start time), e.g. an orphan of a killed service. */
+export function killRecordedGroup(pid: number | undefined, pidStart: string | undefined): void {
+  if (!pid) return;
+  if (pidStart !== undefined && processStartTime(pid) !== pidStart) return;
+  killGroup(pid);
+}
+
+export function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** Exit code as a shell reports it: the code, or 128 + signal number when killed by a signal. */
+export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return 128 + (signal ? (constants.signals[signal] ?? 9) : 9);
+}
+
+/**
+ * Starts the process; `onExit` gets the exit code exactly once. A command that cannot be started (not found,
+ * not executable) exits like a shell would report it: 127 / 126.
+ */
+export function startProcess(spec: ProcessSpec, onExit: (exitCode: number, detail?: string) => void): Started | undefined {
+  const argv = splitCommandLine(spec.commandLine);
+  const out = openSync(spec.stdoutPath, 'w');
+  const err = openSync(spec.stderrPath, 'w');
+  let done = false;
+  const finish = (exitCode: number, detail?: string) => {
+    if (done) return;
+    done = true;
+    onExit(exitCode, detail);
+  };
+  try {
+    const child = spawn(argv[0] ?? '', argv.slice(1), { cwd: spec.cwd, env: spec.env, stdio: ['ignore', out, err], detached: true });
+    child.once('error', (e: NodeJS.ErrnoException) => finish(e.code === 'EACCES' ? 126 : 127, e.message));
+    child.once('exit', (code, signal) => finish(exitCodeOf(code, signal)));
+    if (child.pid === undefined) return undefined;
+    return { pid: child.pid, pidStart: processStartTime(child.pid) };
+  } finally {
+    closeSync(out);
+    closeSync(err);
+  }
+}

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { BatchError } from './errors';
+
+/**
+ * Faults injected on demand (tests, demos). Per operation (`Task_List`, or `*` for all): a probability of answering
+ * 429 TooManyRequests / 503 ServerBusy (both with Retry-After) or 500 InternalError, and added latency. Besides:
+ * fail the next N task attempts (exit code 1, as if the command failed) and fail the start task on the next node.
+ */
+export const OperationFaultSchema = z.object({
+  rate429: z.number().min(0).max(1).optional(),
+  rate503: z.number().min(0).max(1).optional(),
+  rate500: z.number().min(0).max(1).optional(),
+  latencyMs: z.number().int().min(0).max(600_000).optional(),
+  retryAfterSeconds: z.number().int().min(0).max(3600).optional(),
+});
+export type OperationFault = z.infer<typeof OperationFaultSchema>;
+
+export const FaultSettingsSchema = z.object({
+  operations: z.record(z.string(), OperationFaultSchema).optional(),
+  failNextTasks: z.number().int().min(0).optional(),
+  failNextStartTask: z.boolean().optional(),
+  /** An action rather than a setting: preempt this low-priority node (any one of the pool's if nodeId is absent). */
+  preemptNode: z.object({ poolId: z.string(), nodeId: z.string().optional() }).optional(),
+});
+export type FaultSettings = z.infer<typeof FaultSettingsSchema>;
+
+export class Faults {
+  operations: Record<string, OperationFault> = {};
+  failNextTasks = 0;
+  failNextStartTask = false;
+
+  constructor(initial?: FaultSettings) {
+    if (initial) this.apply(initial);
+  }
+
+  /** Replaces the given settings (fields that are absent stay as they are). */
+  apply(settings: FaultSettings): void {
+    if (settings.operations) this.operations = settings.operations;
+    if (settings.failNextTasks !== undefined) this.failNextTasks = settings.failNextTasks;
+    if (settings.failNextStartTask !== undefined) this.failNextStartTask = settings.failNextStartTask;
+  }
+
+  current(): FaultSettings {
+    return { operations: this.operations, failNextTasks: this.failNextTasks, failNextStartTask: this.failNextStartTask };
+  }
+
+  /** Added latency for an operation, in ms. */
+  latencyFor(operation: string): number {
+    return this.operations[operation]?.latencyMs ?? this.operations['*']?.latencyMs ?? 0;
+  }
+
+  /** The injected error for this request, if the dice say so. */
+  errorFor(operation: string, random: () => number = Math.random): BatchError | undefined {
+    const fault = this.operations[operation] ?? this.operations['*'];
+    if (!fault) return undefined;
+    const retryAfter = { 'Retry-After': String(fault.retryAfterSeconds ?? 1) };
+    if (fault.rate429 && random() < fault.rate429) {
+      return new BatchError(429, 'TooManyRequests', 'The server is busy; too many requests.', [], retryAfter);
+    }
+    if (fault.rate503 && random() < fault.rate503) {
+      return new BatchError(503, 'ServerBusy', 'The server is currently unable to receive requests. Please retry your request.', [], retryAfter);
+    }
+    if (fault.rate500 && random() < fault.rate500) {
+      return new BatchError(500, 'InternalError', 'Server encountered an internal error. Please try again after some time.');
+    }
+    return undefined;
+  }
+
+  takeTaskFailure(): boolean {
+    if (this.failNextTasks <= 0) return false;
+    this.failNextTasks--;
+    return true;
+  }
+
+  takeStartTaskFailure(): boolean {
+    if (!this.failNextStartTask) return false;
+    this.failNextStartTask = false;
+    return true;
+  }
+}

@@ -1,0 +1,123 @@
+import { createReadStream, existsSync, readdirSync, rmSync, statSync, type Stats } from 'node:fs';
+import * as path from 'node:path';
+import type { Engine } from './engine';
+import { BatchError, conflict, notFound } from './errors';
+import { metadataUrl, type Reply, type Request } from './http';
+import { parseFilter } from './odata-filter';
+import { maxResultsOf, route, type Route } from './routing';
+import { getTask } from './tasks';
+import type { TaskRecord } from './types';
+
+/** The task file API: stdout.txt / stderr.txt at the task directory root, working files under wd/. */
+function taskDirOf(task: TaskRecord): string {
+  if (task.cleanedUp) throw conflict('TaskFilesCleanedup', "The task's files have been cleaned up from the node after its retention time.");
+  if (!task.taskDir || !existsSync(task.taskDir)) throw conflict('TaskFilesUnavailable', "The task's files are not available: it has not run, or its node is gone.");
+  return task.taskDir;
+}
+
+function resolveInside(dir: string, relative: string): string {
+  const target = path.resolve(dir, relative);
+  if (target !== dir && !target.startsWith(dir + path.sep)) throw notFound('File', 'file');
+  return target;
+}
+
+function fileHeaders(req: Request, task: TaskRecord, relative: string, stats: Stats): Record<string, string> {
+  return {
+    'Content-Type': 'application/octet-stream',
+    'Last-Modified': stats.mtime.toUTCString(),
+    ETag: `0x${Math.floor(stats.mtimeMs * 10000).toString(16).toUpperCase()}`,
+    'ocp-creation-time': stats.birthtime.toUTCString(),
+    'ocp-batch-file-isdirectory': stats.isDirectory() ? 'True' : 'False',
+    'ocp-batch-file-url': `${req.origin}/jobs/${encodeURIComponent(task.jobId)}/tasks/${encodeURIComponent(task.wire.id)}/files/${encodeURIComponent(relative)}`,
+    'ocp-batch-file-mode': (stats.mode & 0o7777).toString(8).padStart(4, '0'),
+  };
+}
+
+function statOf(file: string): Stats {
+  try {
+    return statSync(file);
+  } catch {
+    throw notFound('File', 'file');
+  }
+}
+
+function getFile(engine: Engine, req: Request, [jobId, taskId, filePath]: string[], headOnly: boolean): Reply {
+  const task = getTask(engine, jobId, taskId);
+  const file = resolveInside(taskDirOf(task), filePath);
+  const stats = statOf(file);
+  const headers = fileHeaders(req, task, filePath, stats);
+  if (headOnly || stats.isDirectory()) return { status: 200, headers: { ...headers, 'Content-Length': String(stats.isDirectory() ? 0 : stats.size) }, raw: Buffer.alloc(0) };
+  let start = 0;
+  let end = stats.size - 1;
+  const range = req.headers['ocp-range'] ?? req.headers.range;
+  if (typeof range === 'string' && range) {
+    const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+    if (!m || (m[1] === '' && m[2] === '')) throw new BatchError(416, 'InvalidRange', 'The range specified is invalid for the current size of the resource.');
+    if (m[1] === '') start = Math.max(0, stats.size - Number(m[2]));
+    else {
+      start = Number(m[1]);
+      if (m[2] !== '') end = Math.min(end, Number(m[2]));
+    }
+    if (start >= stats.size && stats.size > 0) throw new BatchError(416, 'InvalidRange', 'The range specified is invalid for the current size of the resource.');
+  }
+  const length = Math.max(0, end - start + 1);
+  return {
+    status: 200,
+    headers: { ...headers, 'Content-Length': String(length) },
+    raw: (res) => {
+      if (length === 0) return res.end();
+      createReadStream(file, { start, end }).on('error', () => res.destroy()).pipe(res);
+    },
+  };
+}
+
+function deleteFile(engine: Engine, req: Request, [jobId, taskId, filePath]: string[]): Reply {
+  const task = getTask(engine, jobId, taskId);
+  const file = resolveInside(taskDirOf(task), filePath);
+  const stats = statOf(file);
+  if (stats.isDirectory() && req.query.get('recursive') !== 'true' && readdirSync(file).length > 0) {
+    throw conflict('DirectoryNotEmpty', 'The directory is not empty; use recursive=true.');
+  }
+  rmSync(file, { recursive: true, force: true });
+  return { status: 200 };
+}
+
+function listFiles(engine: Engine, req: Request, [jobId, taskId]: string[]): Reply {
+  const task = getTask(engine, jobId, taskId);
+  const dir = taskDirOf(task);
+  const recursive = req.query.get('recursive') === 'true';
+  const filter = req.query.get('$filter');
+  const predicate = filter ? parseFilter(filter) : undefined;
+  const max = maxResultsOf(req);
+  const entries: object[] = [];
+  const walk = (abs: string, rel: string) => {
+    for (const entry of readdirSync(abs, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+      const childAbs = path.join(abs, entry.name);
+      const stats = statSync(childAbs);
+      const item = {
+        name: childRel,
+        url: `${req.origin}/jobs/${task.jobId}/tasks/${task.wire.id}/files/${encodeURIComponent(childRel)}`,
+        isDirectory: entry.isDirectory(),
+        properties: {
+          creationTime: stats.birthtime.toISOString(),
+          lastModified: stats.mtime.toISOString(),
+          contentLength: entry.isDirectory() ? 0 : stats.size,
+          contentType: 'application/octet-stream',
+          fileMode: (stats.mode & 0o7777).toString(8).padStart(4, '0'),
+        },
+      };
+      if (!predicate || predicate(item)) entries.push(item);
+      if (recursive && entry.isDirectory()) walk(childAbs, childRel);
+    }
+  };
+  walk(dir, '');
+  return { status: 200, body: { 'odata.metadata': metadataUrl(req.origin, 'files'), value: entries.slice(0, max) } };
+}
+
+export const fileRoutes: Route[] = [
+  route('GET', '/jobs/{jobId}/tasks/{taskId}/files', 'File_ListFromTask', listFiles),
+  route('GET', '/jobs/{jobId}/tasks/{taskId}/files/{filePath*}', 'File_GetFromTask', (e, req, p) => getFile(e, req, p, false)),
+  route('HEAD', '/jobs/{jobId}/tasks/{taskId}/files/{filePath*}', 'File_GetPropertiesFromTask', (e, req, p) => getFile(e, req, p, true)),
+  route('DELETE', '/jobs/{jobId}/tasks/{taskId}/files/{filePath*}', 'File_DeleteFromTask', deleteFile),
+];

@@ -1,0 +1,4 @@
+/** The local Batch service: the Azure Batch data-plane REST subset on loopback, running tasks as local processes. */
+export { startLocalBatchService, SUPPORTED_API_VERSIONS, type LocalBatchOptions, type LocalBatchService } from './server';
+export type { FaultSettings, OperationFault } from './faults';
+export type { StatsReport } from './stats';

@@ -1,0 +1,35 @@
+import * as path from 'node:path';
+import { LOCAL_BATCH_ACCOUNT, loadStackSettings } from '../config';
+import { ensureLocalSecrets } from '../stack/secrets';
+import { FaultSettingsSchema } from './faults';
+import { startLocalBatchService } from './server';
+
+/**
+ * Entry point of the `batch` stack service. Reads SPC_BATCH_PORT and SPC_STACK_DIR (via the stack settings), the
+ * generated account key from the stack folder, and optionally SPC_BATCH_ALLOCATION_DELAY_MS and SPC_BATCH_FAULTS (JSON).
+ */
+async function run(): Promise<void> {
+  const settings = loadStackSettings();
+  const secrets = ensureLocalSecrets(settings);
+  const delay = process.env.SPC_BATCH_ALLOCATION_DELAY_MS;
+  const faults = process.env.SPC_BATCH_FAULTS ? FaultSettingsSchema.parse(JSON.parse(process.env.SPC_BATCH_FAULTS)) : undefined;
+  const service = await startLocalBatchService({
+    port: settings.SPC_BATCH_PORT,
+    accountName: LOCAL_BATCH_ACCOUNT,
+    accountKey: secrets.batchKey,
+    dataDir: path.join(settings.SPC_STACK_DIR, 'batch'),
+    allocationDelayMs: delay === undefined ? undefined : Number(delay),
+    faults,
+  });
+  console.log(`local-batch: account ${LOCAL_BATCH_ACCOUNT} listening at ${service.url}`);
+  const stop = () => {
+    void service.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+run().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,212 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Engine } from './engine';
+import { baseEnvironment, killGroup, killRecordedGroup, startProcess } from './executor';
+import { completeTaskOnNodeRemoval } from './task-runner';
+import { downloadResourceFiles, TransferError } from './transfers';
+import type { NodeRecord, PoolRecord } from './types';
+import { isoTime } from './wire';
+
+/**
+ * Simulated compute nodes: allocation, the pool start task (once per node boot), removal on shrink or pool delete
+ * (honouring nodeDeallocationOption) and preemption of low-priority nodes.
+ */
+let nodeCounter = 0;
+
+function newNodeId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase();
+  return `tvm-${1000000000 + process.pid}_${++nodeCounter}-${stamp}`;
+}
+
+export function setNodeState(node: NodeRecord, state: NodeRecord['state']): void {
+  if (node.state === state) return;
+  node.state = state;
+  node.stateTransitionTime = isoTime();
+}
+
+/** Whether the scheduler may place tasks on this node. */
+export function nodeAcceptsTasks(node: NodeRecord): boolean {
+  return (node.state === 'idle' || node.state === 'running') && !node.leaving;
+}
+
+export function addNode(engine: Engine, pool: PoolRecord, isDedicated: boolean): NodeRecord {
+  const now = isoTime();
+  const node: NodeRecord = {
+    id: newNodeId(),
+    poolId: pool.wire.id,
+    isDedicated,
+    state: 'creating',
+    stateTransitionTime: now,
+    allocationTime: now,
+    lastBootTime: now,
+    totalTasksRun: 0,
+    totalTasksSucceeded: 0,
+    running: new Map(),
+    usedSlots: 0,
+  };
+  pool.nodes.set(node.id, node);
+  bootNode(engine, pool, node);
+  return node;
+}
+
+/** A node (re)boots: runs the pool's start task if there is one, then takes tasks. */
+export function bootNode(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
+  const root = engine.nodeRoot(node);
+  for (const dir of ['shared', 'startup', 'workitems', 'fsmounts']) mkdirSync(path.join(root, dir), { recursive: true });
+  node.lastBootTime = isoTime();
+  node.startTaskInfo = undefined;
+  const startTask = pool.wire.startTask;
+  if (!startTask) {
+    setNodeState(node, 'idle');
+  } else {
+    const waits = startTask.waitForSuccess ?? true;
+    setNodeState(node, waits ? 'waitingforstarttask' : 'idle');
+    node.startTaskInfo = { state: 'running', startTime: isoTime(), retryCount: 0 };
+    void runStartTask(engine, pool, node, true);
+  }
+  engine.touchPool(pool, false);
+  engine.kick();
+}
+
+async function runStartTask(engine: Engine, pool: PoolRecord, node: NodeRecord, first: boolean): Promise<void> {
+  const startTask = pool.wire.startTask!;
+  const info = node.startTaskInfo!;
+  const bootedAt = node.lastBootTime;
+  const stillBooting = () => !engine.closed && pool.nodes.get(node.id) === node && node.lastBootTime === bootedAt;
+  const root = engine.nodeRoot(node);
+  const taskDir = path.join(root, 'startup');
+  const wd = path.join(taskDir, 'wd');
+  mkdirSync(wd, { recursive: true });
+  const finish = (exitCode: number | undefined, failure?: TransferError['failureInfo']) => {
+    if (!stillBooting()) return;
+    node.startPid = undefined;
+    const maxRetries = startTask.maxTaskRetryCount ?? 0;
+    if (exitCode !== undefined && exitCode !== 0 && (maxRetries === -1 || info.retryCount < maxRetries)) {
+      info.retryCount++;
+      info.startTime = isoTime();
+      void runStartTask(engine, pool, node, false);
+      return;
+    }
+    info.state = 'completed';
+    info.endTime = isoTime();
+    if (exitCode !== undefined) info.exitCode = exitCode;
+    info.result = exitCode === 0 && !failure ? 'success' : 'failure';
+    if (info.result === 'failure') {
+      info.failureInfo = failure ?? { category: 'usererror', code: 'FailureExitCode', message: 'The task exited with an exit code representing a failure' };
+    }
+    const waits = startTask.waitForSuccess ?? true;
+    if (waits && node.state === 'waitingforstarttask') setNodeState(node, info.result === 'success' ? 'idle' : 'starttaskfailed');
+    engine.touchPool(pool, false);
+    engine.kick();
+  };
+  if (first && startTask.resourceFiles?.length) {
+    try {
+      await downloadResourceFiles(wd, startTask.resourceFiles);
+    } catch (err) {
+      finish(undefined, err instanceof TransferError ? err.failureInfo : { category: 'servererror', code: 'ResourceFileDownloadError', message: String(err) });
+      return;
+    }
+  }
+  if (!stillBooting()) return;
+  if (engine.faults.takeStartTaskFailure()) {
+    setImmediate(() => finish(1));
+    return;
+  }
+  const env: Record<string, string> = {
+    ...baseEnvironment(),
+    AZ_BATCH_ACCOUNT_NAME: engine.options.accountName,
+    AZ_BATCH_ACCOUNT_URL: engine.baseUrl,
+    AZ_BATCH_POOL_ID: pool.wire.id,
+    AZ_BATCH_NODE_ID: node.id,
+    AZ_BATCH_NODE_IS_DEDICATED: String(node.isDedicated),
+    AZ_BATCH_NODE_ROOT_DIR: root,
+    AZ_BATCH_NODE_SHARED_DIR: path.join(root, 'shared'),
+    AZ_BATCH_NODE_STARTUP_DIR: taskDir,
+    AZ_BATCH_NODE_MOUNTS_DIR: path.join(root, 'fsmounts'),
+    AZ_BATCH_TASK_DIR: taskDir,
+    AZ_BATCH_TASK_WORKING_DIR: wd,
+  };
+  for (const s of startTask.environmentSettings ?? []) env[s.name] = s.value ?? '';
+  const started = startProcess(
+    { commandLine: startTask.commandLine, cwd: wd, env, stdoutPath: path.join(taskDir, 'stdout.txt'), stderrPath: path.join(taskDir, 'stderr.txt') },
+    (code) => finish(code),
+  );
+  node.startPid = started?.pid;
+  node.startPidStart = started?.pidStart;
+}
+
+/** Removes the node now: its directory, its start task, and it from the pool. */
+function dropNode(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
+  if (node.startPid) killGroup(node.startPid);
+  pool.nodes.delete(node.id);
+  rmSync(engine.nodeRoot(node), { recursive: true, force: true });
+  engine.touchPool(pool);
+}
+
+/**
+ * Takes a node out of the pool. Running tasks: `requeue` (default) and `terminate` act at once; `taskcompletion` and
+ * `retaineddata` mark the node leaving and remove it once its tasks finish.
+ */
+export function removeNode(engine: Engine, pool: PoolRecord, node: NodeRecord, option: PoolRecord['nodeDeallocationOption'] = 'requeue'): void {
+  if (node.running.size > 0 && (option === 'taskcompletion' || option === 'retaineddata')) {
+    node.leaving = true;
+    setNodeState(node, 'leavingpool');
+    engine.touchPool(pool, false);
+    return;
+  }
+  completeTaskOnNodeRemoval(engine, node, option === 'terminate' ? 'terminate' : 'requeue');
+  dropNode(engine, pool, node);
+}
+
+/** A leaving node's last task finished. */
+export function finishLeavingNode(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
+  dropNode(engine, pool, node);
+  afterNodeChange(engine, pool);
+}
+
+/** Called when nodes change: a resizing pool becomes steady once no node is still leaving. */
+export function afterNodeChange(engine: Engine, pool: PoolRecord): void {
+  if (pool.wire.allocationState === 'steady' || pool.pendingResize) return;
+  if ([...pool.nodes.values()].some((n) => n.leaving)) return;
+  setAllocationState(engine, pool, 'steady');
+}
+
+export function setAllocationState(engine: Engine, pool: PoolRecord, state: PoolRecord['wire']['allocationState']): void {
+  if (pool.wire.allocationState !== state) {
+    pool.wire.allocationState = state;
+    pool.wire.allocationStateTransitionTime = isoTime();
+  }
+  engine.touchPool(pool);
+}
+
+/** Preempts a low-priority node: it goes `preempted`, its tasks are requeued uncounted, and it comes back later. */
+export function preemptNode(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
+  completeTaskOnNodeRemoval(engine, node, 'recover');
+  if (node.startPid) killGroup(node.startPid);
+  setNodeState(node, 'preempted');
+  rmSync(engine.nodeRoot(node), { recursive: true, force: true });
+  engine.touchPool(pool, false);
+  engine.later(engine.options.allocationDelayMs, () => {
+    if (pool.nodes.get(node.id) !== node || node.state !== 'preempted') return;
+    setNodeState(node, 'creating');
+    bootNode(engine, pool, node);
+  });
+}
+
+/** After a service restart: kill orphaned start tasks and boot every node again. */
+export function rebootAfterRestart(engine: Engine, pool: PoolRecord): void {
+  for (const node of pool.nodes.values()) {
+    killRecordedGroup(node.startPid, node.startPidStart);
+    node.startPid = undefined;
+    node.running = new Map();
+    node.usedSlots = 0;
+    if (node.leaving) {
+      pool.nodes.delete(node.id);
+      continue;
+    }
+    if (node.state === 'preempted' || node.state === 'starttaskfailed' || node.state === 'unusable') {
+      setNodeState(node, 'creating');
+    }
+    bootNode(engine, pool, node);
+  }
+}

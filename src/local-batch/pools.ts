@@ -1,0 +1,248 @@
+import type { Engine } from './engine';
+import { BatchError, conflict, invalidProperty, missingProperty, notFound } from './errors';
+import { entityHeaders, jsonBody, type Reply, type Request } from './http';
+import { addNode, afterNodeChange, removeNode, setAllocationState } from './nodes';
+import { entityReply, listPage, route, type Route } from './routing';
+import type { NodeRecord, PoolRecord, PoolWire } from './types';
+import { isoTime, newETag, parseDuration } from './wire';
+import { NodeRemoveSchema, parseBody, PoolAddSchema, PoolPatchSchema, PoolResizeSchema, PoolUpdatePropertiesSchema } from './wire-schemas';
+
+/** Pool and compute-node operations. */
+export function getPool(engine: Engine, poolId: string): PoolRecord {
+  const pool = engine.pools.get(poolId.toLowerCase());
+  if (!pool) throw notFound('Pool');
+  return pool;
+}
+
+function activePool(engine: Engine, poolId: string): PoolRecord {
+  const pool = getPool(engine, poolId);
+  if (pool.wire.state === 'deleting') throw conflict('PoolBeingDeleted', 'The specified pool has been marked for deletion and is being reclaimed.');
+  return pool;
+}
+
+export function poolWire(pool: PoolRecord): PoolWire {
+  let dedicated = 0;
+  let lowPriority = 0;
+  for (const node of pool.nodes.values()) {
+    if (node.isDedicated) dedicated++;
+    else lowPriority++;
+  }
+  return { ...pool.wire, currentDedicatedNodes: dedicated, currentLowPriorityNodes: lowPriority };
+}
+
+function nodeWire(engine: Engine, pool: PoolRecord, node: NodeRecord): Record<string, unknown> {
+  return {
+    id: node.id,
+    url: engine.nodeUrl(pool.wire.id, node.id),
+    state: node.state,
+    schedulingState: 'enabled',
+    stateTransitionTime: node.stateTransitionTime,
+    lastBootTime: node.lastBootTime,
+    allocationTime: node.allocationTime,
+    ipAddress: '127.0.0.1',
+    affinityId: `TVM:${node.id}`,
+    vmSize: pool.wire.vmSize,
+    totalTasksRun: node.totalTasksRun,
+    runningTasksCount: node.running.size,
+    runningTaskSlotsCount: node.usedSlots,
+    totalTasksSucceeded: node.totalTasksSucceeded,
+    isDedicated: node.isDedicated,
+    ...(pool.wire.startTask && { startTask: pool.wire.startTask }),
+    ...(node.startTaskInfo && { startTaskInfo: node.startTaskInfo }),
+    nodeAgentInfo: { version: '1.9.0', lastUpdateTime: node.allocationTime },
+  };
+}
+
+/** Applies the pool's targets after the allocation delay: adds nodes, or removes surplus ones (idle first). */
+function applyTargets(engine: Engine, pool: PoolRecord): void {
+  pool.pendingResize = undefined;
+  const option = pool.nodeDeallocationOption ?? 'requeue';
+  for (const dedicated of [true, false]) {
+    const target = dedicated ? pool.wire.targetDedicatedNodes : pool.wire.targetLowPriorityNodes;
+    const nodes = [...pool.nodes.values()].filter((n) => n.isDedicated === dedicated && !n.leaving);
+    for (let i = nodes.length; i < target; i++) addNode(engine, pool, dedicated);
+    if (nodes.length > target) {
+      const rank = (n: NodeRecord) => (n.state === 'idle' ? 1 : n.state === 'running' ? 2 + n.usedSlots : 0);
+      nodes.sort((a, b) => rank(a) - rank(b));
+      for (const node of nodes.slice(0, nodes.length - target)) removeNode(engine, pool, node, option);
+    }
+  }
+  pool.nodeDeallocationOption = undefined;
+  afterNodeChange(engine, pool);
+  engine.touchPool(pool);
+  engine.kick();
+}
+
+function startResize(engine: Engine, pool: PoolRecord): void {
+  setAllocationState(engine, pool, 'resizing');
+  engine.cancel(pool.pendingResize);
+  pool.pendingResize = engine.later(engine.options.allocationDelayMs, () => applyTargets(engine, pool));
+}
+
+/** Resumes pools after a restart: a resize in progress completes now. */
+export function resumePool(engine: Engine, pool: PoolRecord): void {
+  if (pool.wire.state === 'deleting') {
+    finishDelete(engine, pool);
+    return;
+  }
+  if (pool.wire.allocationState !== 'steady') applyTargets(engine, pool);
+}
+
+function finishDelete(engine: Engine, pool: PoolRecord): void {
+  for (const node of [...pool.nodes.values()]) removeNode(engine, pool, node, 'requeue');
+  engine.later(engine.options.allocationDelayMs, () => {
+    const key = pool.wire.id.toLowerCase();
+    if (engine.pools.get(key) !== pool) return;
+    engine.pools.delete(key);
+    engine.store.touch('pool', key, () => null);
+  });
+}
+
+function checkResizeTimeout(value: string | undefined): void {
+  if (value !== undefined && (parseDuration(value) ?? 0) < 5 * 60 * 1000) {
+    throw invalidProperty('resizeTimeout', 'The specified resizeTimeout is less than the minimum of 5 minutes.', value);
+  }
+}
+
+function addPool(engine: Engine, req: Request): Reply {
+  const body = parseBody(PoolAddSchema, jsonBody(req));
+  if (body.targetDedicatedNodes === undefined && body.targetLowPriorityNodes === undefined) throw missingProperty('targetDedicatedNodes');
+  checkResizeTimeout(body.resizeTimeout);
+  const existing = engine.pools.get(body.id.toLowerCase());
+  if (existing?.wire.state === 'deleting') throw conflict('PoolBeingDeleted', 'The specified pool has been marked for deletion and is being reclaimed.');
+  if (existing) throw conflict('PoolExists', 'The specified pool already exists.');
+  const now = isoTime();
+  const wire: PoolWire = {
+    id: body.id,
+    url: engine.poolUrl(body.id),
+    eTag: newETag(),
+    lastModified: now,
+    creationTime: now,
+    state: 'active',
+    stateTransitionTime: now,
+    allocationState: 'resizing',
+    allocationStateTransitionTime: now,
+    ...(body.displayName && { displayName: body.displayName }),
+    vmSize: body.vmSize,
+    ...(body.virtualMachineConfiguration && { virtualMachineConfiguration: body.virtualMachineConfiguration }),
+    resizeTimeout: body.resizeTimeout ?? 'PT15M',
+    currentDedicatedNodes: 0,
+    currentLowPriorityNodes: 0,
+    targetDedicatedNodes: body.targetDedicatedNodes ?? 0,
+    targetLowPriorityNodes: body.targetLowPriorityNodes ?? 0,
+    enableAutoScale: false,
+    enableInterNodeCommunication: body.enableInterNodeCommunication ?? false,
+    taskSlotsPerNode: body.taskSlotsPerNode ?? 1,
+    taskSchedulingPolicy: body.taskSchedulingPolicy ?? { nodeFillType: 'spread' },
+    ...(body.startTask && { startTask: body.startTask }),
+    ...(body.metadata && { metadata: body.metadata }),
+  };
+  const pool: PoolRecord = { seq: engine.nextSeq(), wire, nodes: new Map() };
+  engine.pools.set(body.id.toLowerCase(), pool);
+  engine.touchPool(pool, false);
+  startResize(engine, pool);
+  return { status: 201, headers: entityHeaders(pool.wire, pool.wire.url) };
+}
+
+function listPools(engine: Engine, req: Request): Reply {
+  const pools = [...engine.pools.values()].sort((a, b) => a.seq - b.seq);
+  return listPage(req, pools, (p) => p.seq, () => true, poolWire, 'pools');
+}
+
+function patchPool(engine: Engine, req: Request, [poolId]: string[], replace: boolean): Reply {
+  const pool = activePool(engine, poolId);
+  const body = replace ? parseBody(PoolUpdatePropertiesSchema, jsonBody(req)) : parseBody(PoolPatchSchema, jsonBody(req));
+  if (replace || body.startTask) pool.wire.startTask = body.startTask;
+  if (replace || body.metadata) pool.wire.metadata = body.metadata;
+  engine.touchPool(pool);
+  return { status: replace ? 204 : 200, headers: entityHeaders(pool.wire, pool.wire.url) };
+}
+
+function resizePool(engine: Engine, req: Request, [poolId]: string[]): Reply {
+  const pool = activePool(engine, poolId);
+  const body = parseBody(PoolResizeSchema, jsonBody(req));
+  checkResizeTimeout(body.resizeTimeout);
+  if (pool.wire.allocationState !== 'steady') throw conflict('PoolBeingResized', 'The specified pool is being resized; the operation is not allowed until it is steady.');
+  if (body.targetDedicatedNodes !== undefined) pool.wire.targetDedicatedNodes = body.targetDedicatedNodes;
+  if (body.targetLowPriorityNodes !== undefined) pool.wire.targetLowPriorityNodes = body.targetLowPriorityNodes;
+  if (body.resizeTimeout) pool.wire.resizeTimeout = body.resizeTimeout;
+  pool.nodeDeallocationOption = body.nodeDeallocationOption;
+  startResize(engine, pool);
+  return { status: 202, headers: entityHeaders(pool.wire, pool.wire.url) };
+}
+
+function stopResize(engine: Engine, _req: Request, [poolId]: string[]): Reply {
+  const pool = activePool(engine, poolId);
+  if (pool.wire.allocationState === 'resizing') {
+    engine.cancel(pool.pendingResize);
+    pool.pendingResize = undefined;
+    setAllocationState(engine, pool, 'stopping');
+    engine.later(1, () => afterNodeChange(engine, pool));
+  }
+  return { status: 202, headers: entityHeaders(pool.wire, pool.wire.url) };
+}
+
+function removeNodes(engine: Engine, req: Request, [poolId]: string[]): Reply {
+  const pool = activePool(engine, poolId);
+  const body = parseBody(NodeRemoveSchema, jsonBody(req));
+  if (pool.wire.allocationState !== 'steady') throw conflict('PoolBeingResized', 'The specified pool is being resized; the operation is not allowed until it is steady.');
+  const nodes = body.nodeList.map((id) => pool.nodes.get(id));
+  if (nodes.some((n) => !n)) throw invalidProperty('nodeList', 'One of the specified nodes does not exist in the pool.');
+  setAllocationState(engine, pool, 'resizing');
+  for (const node of nodes as NodeRecord[]) {
+    if (node.isDedicated) pool.wire.targetDedicatedNodes = Math.max(0, pool.wire.targetDedicatedNodes - 1);
+    else pool.wire.targetLowPriorityNodes = Math.max(0, pool.wire.targetLowPriorityNodes - 1);
+    removeNode(engine, pool, node, body.nodeDeallocationOption ?? 'requeue');
+  }
+  engine.later(1, () => afterNodeChange(engine, pool));
+  return { status: 202, headers: entityHeaders(pool.wire, pool.wire.url) };
+}
+
+function deletePool(engine: Engine, _req: Request, [poolId]: string[]): Reply {
+  const pool = activePool(engine, poolId);
+  engine.cancel(pool.pendingResize);
+  pool.pendingResize = undefined;
+  pool.wire.previousState = pool.wire.state;
+  pool.wire.previousStateTransitionTime = pool.wire.stateTransitionTime;
+  pool.wire.state = 'deleting';
+  pool.wire.stateTransitionTime = isoTime();
+  pool.wire.targetDedicatedNodes = 0;
+  pool.wire.targetLowPriorityNodes = 0;
+  setAllocationState(engine, pool, 'resizing');
+  finishDelete(engine, pool);
+  return { status: 202 };
+}
+
+function getNode(engine: Engine, poolId: string, nodeId: string): { pool: PoolRecord; node: NodeRecord } {
+  const pool = getPool(engine, poolId);
+  const node = pool.nodes.get(nodeId);
+  if (!node) throw notFound('Node', 'node');
+  return { pool, node };
+}
+
+export const poolRoutes: Route[] = [
+  route('POST', '/pools', 'Pool_Add', addPool),
+  route('GET', '/pools', 'Pool_List', listPools),
+  route('GET', '/pools/{poolId}', 'Pool_Get', (e, req, [id]) => {
+    const pool = getPool(e, id);
+    return entityReply(req, poolWire(pool), 'pools/@Element', entityHeaders(pool.wire));
+  }),
+  route('HEAD', '/pools/{poolId}', 'Pool_Exists', (e, _req, [id]) => ({ status: 200, headers: entityHeaders(getPool(e, id).wire) })),
+  route('PATCH', '/pools/{poolId}', 'Pool_Patch', (e, req, p) => patchPool(e, req, p, false)),
+  route('POST', '/pools/{poolId}/updateproperties', 'Pool_UpdateProperties', (e, req, p) => patchPool(e, req, p, true)),
+  route('DELETE', '/pools/{poolId}', 'Pool_Delete', deletePool),
+  route('POST', '/pools/{poolId}/resize', 'Pool_Resize', resizePool),
+  route('POST', '/pools/{poolId}/stopresize', 'Pool_StopResize', stopResize),
+  route('POST', '/pools/{poolId}/removenodes', 'Pool_RemoveNodes', removeNodes),
+  route('GET', '/pools/{poolId}/nodes', 'ComputeNode_List', (e, req, [id]) => {
+    const pool = getPool(e, id);
+    const nodes = [...pool.nodes.values()];
+    return listPage(req, nodes, (n) => nodes.indexOf(n), () => true, (n) => nodeWire(e, pool, n), `pools/${pool.wire.id}/nodes`);
+  }),
+  route('GET', '/pools/{poolId}/nodes/{nodeId}', 'ComputeNode_Get', (e, req, [poolId, nodeId]) => {
+    const { pool, node } = getNode(e, poolId, nodeId);
+    return entityReply(req, nodeWire(e, pool, node), `pools/${pool.wire.id}/nodes/@Element`, {});
+  }),
+];
+
+export { BatchError };

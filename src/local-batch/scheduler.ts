@@ -1,0 +1,61 @@
+import type { Engine } from './engine';
+import { nodeAcceptsTasks } from './nodes';
+import { startOnNode } from './task-runner';
+import type { JobRecord, NodeRecord, PoolRecord } from './types';
+
+/**
+ * One scheduling pass, run whenever something frees or adds capacity or work (task added, task finished, node
+ * ready, job enabled): for each pool with free slots, its active jobs in priority order (then creation order), their
+ * queued tasks in order, each placed on a node with enough free slots by the pool's nodeFillType (spread: the
+ * least loaded node; pack: the most loaded node that still fits). Never exceeds a node's taskSlotsPerNode or a
+ * job's maxParallelTasks.
+ */
+export function schedulePass(engine: Engine): void {
+  const jobsByPool = new Map<string, JobRecord[]>();
+  for (const [key, job] of engine.jobs) {
+    if (job.wire.state !== 'active' || !job.wire.poolInfo.poolId) continue;
+    if ((engine.queues.get(key)?.size ?? 0) === 0) continue;
+    const poolKey = job.wire.poolInfo.poolId.toLowerCase();
+    const list = jobsByPool.get(poolKey) ?? [];
+    list.push(job);
+    jobsByPool.set(poolKey, list);
+  }
+  for (const [poolKey, jobs] of jobsByPool) {
+    const pool = engine.pools.get(poolKey);
+    if (!pool || pool.wire.state !== 'active') continue;
+    jobs.sort((a, b) => b.wire.priority - a.wire.priority || a.seq - b.seq);
+    fillPool(engine, pool, jobs);
+  }
+}
+
+function fillPool(engine: Engine, pool: PoolRecord, jobs: JobRecord[]): void {
+  const slotsPerNode = pool.wire.taskSlotsPerNode;
+  const nodes = [...pool.nodes.values()].filter(nodeAcceptsTasks);
+  let free = nodes.reduce((sum, n) => sum + (slotsPerNode - n.usedSlots), 0);
+  const pack = pool.wire.taskSchedulingPolicy.nodeFillType === 'pack';
+  for (const job of jobs) {
+    if (free <= 0) return;
+    const queue = engine.queues.get(job.wire.id.toLowerCase());
+    if (!queue) continue;
+    const limit = job.wire.maxParallelTasks > 0 ? job.wire.maxParallelTasks : Infinity;
+    let running = engine.countsOf(job.wire.id).running;
+    for (const task of queue) {
+      if (free <= 0 || running >= limit) break;
+      const slots = task.wire.requiredSlots;
+      const node = pickNode(nodes, slotsPerNode, slots, pack);
+      if (!node) continue;
+      startOnNode(engine, task, pool, node);
+      free -= slots;
+      running++;
+    }
+  }
+}
+
+function pickNode(nodes: NodeRecord[], slotsPerNode: number, slots: number, pack: boolean): NodeRecord | undefined {
+  let best: NodeRecord | undefined;
+  for (const node of nodes) {
+    if (slotsPerNode - node.usedSlots < slots) continue;
+    if (!best || (pack ? node.usedSlots > best.usedSlots : node.usedSlots < best.usedSlots)) best = node;
+  }
+  return best;
+}

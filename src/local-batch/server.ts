@@ -1,0 +1,167 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { handleAdmin } from './admin';
+import { verifySharedKey } from './auth';
+import { Engine } from './engine';
+import { BatchError } from './errors';
+import { killGroup } from './executor';
+import type { FaultSettings } from './faults';
+import { fileRoutes } from './files';
+import { errorReply, newRequestId, parseQuery, readBody, send, type Reply, type Request } from './http';
+import { jobRoutes } from './jobs';
+import { poolRoutes } from './pools';
+import { restoreState, resumeAfterRestore } from './restore';
+import type { Route } from './routing';
+import { schedulePass } from './scheduler';
+import { taskRoutes } from './tasks';
+
+/** api-versions accepted: sent by @azure/batch 10.2.0 and by the Python azure-batch 11.0.0 SDK. */
+export const SUPPORTED_API_VERSIONS = ['2022-10-01.16.0', '2021-06-01.14.0'];
+
+export interface LocalBatchOptions {
+  /** TCP port; 0 = ephemeral. @default 0 */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  accountName: string;
+  /** Base64 account key (SharedKey). */
+  accountKey: string;
+  /** Where state, node directories and task files live. */
+  dataDir: string;
+  /** Time a pool spends resizing before its nodes appear, in ms. @default 1000 */
+  allocationDelayMs?: number;
+  faults?: FaultSettings;
+}
+
+export interface LocalBatchService {
+  url: string;
+  port: number;
+  /** Stops the server and kills every task process (state stays on disk for a restart). */
+  close(): Promise<void>;
+}
+
+const routes: Route[] = [...poolRoutes, ...jobRoutes, ...taskRoutes, ...fileRoutes];
+
+function findRoute(method: string, rawPath: string): { route: Route; params: string[] } | undefined {
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const m = route.pattern.exec(rawPath);
+    if (m) {
+      try {
+        return { route, params: m.slice(1).map((p) => decodeURIComponent(p)) };
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+function checkApiVersion(query: Map<string, string>): void {
+  const version = query.get('api-version');
+  if (version === undefined) {
+    throw new BatchError(400, 'MissingRequiredQueryParameter', 'A query parameter that\'s mandatory for this request is not specified.', [
+      { key: 'QueryParameterName', value: 'api-version' },
+    ]);
+  }
+  if (!SUPPORTED_API_VERSIONS.includes(version)) {
+    throw new BatchError(400, 'UnsupportedRequestVersion', 'The specified api-version is not supported.', [
+      { key: 'QueryParameterName', value: 'api-version' },
+      { key: 'QueryParameterValue', value: version },
+    ]);
+  }
+}
+
+async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const requestId = newRequestId();
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const rawPath = q < 0 ? url : url.slice(0, q);
+  const rawQuery = q < 0 ? '' : url.slice(q + 1);
+  const method = req.method ?? 'GET';
+  const request: Request = {
+    method,
+    rawPath,
+    query: parseQuery(rawQuery),
+    headers: req.headers,
+    body: Buffer.alloc(0),
+    origin: `http://${req.headers.host ?? engine.baseUrl.replace(/^http:\/\//, '')}`,
+    requestId,
+  };
+  const found = rawPath.startsWith('/_admin/') ? undefined : findRoute(method, rawPath);
+  const operation = rawPath.startsWith('/_admin/') ? 'Admin' : (found?.route.operation ?? 'Unknown');
+  let reply: Reply;
+  try {
+    request.body = await readBody(req);
+    if (operation === 'Admin') {
+      reply = handleAdmin(engine, request);
+    } else {
+      verifySharedKey(engine.options.accountName, engine.key, { method, rawPath, rawQuery, headers: req.headers, bodyLength: request.body.length });
+      checkApiVersion(request.query);
+      if (!found) throw new BatchError(404, 'ResourceNotFound', 'The specified resource does not exist.');
+      const latency = engine.faults.latencyFor(operation);
+      if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+      const injected = engine.faults.errorFor(operation);
+      if (injected) throw injected;
+      reply = await found.route.handler(engine, request, found.params);
+    }
+  } catch (err) {
+    if (!(err instanceof BatchError)) console.error(`local-batch: ${operation} failed:`, err);
+    const error = err instanceof BatchError ? err : new BatchError(500, 'InternalError', 'Server encountered an internal error. Please try again after some time.');
+    reply = errorReply(error, request);
+  }
+  if (operation !== 'Admin') engine.stats.record(operation, reply.status);
+  send(req, res, reply, requestId);
+}
+
+/**
+ * Starts the local Batch service: the Azure Batch data-plane REST subset on loopback, running tasks as local
+ * processes, with state persisted under `dataDir` (a restart with the same dataDir resumes; running tasks are
+ * requeued).
+ */
+export async function startLocalBatchService(o: LocalBatchOptions): Promise<LocalBatchService> {
+  const engine = new Engine({
+    accountName: o.accountName,
+    accountKey: o.accountKey,
+    dataDir: o.dataDir,
+    allocationDelayMs: o.allocationDelayMs ?? 1000,
+    faults: o.faults,
+  });
+  engine.schedulePass = () => schedulePass(engine);
+  restoreState(engine);
+  const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+    handle(engine, req, res).catch((err: unknown) => {
+      console.error('local-batch: request failed', err);
+      if (!res.headersSent) res.statusCode = 500;
+      res.end();
+    });
+  });
+  const host = o.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  engine.baseUrl = `http://${host}:${port}`;
+  resumeAfterRestore(engine);
+  let closing: Promise<void> | undefined;
+  return {
+    url: engine.baseUrl,
+    port,
+    close() {
+      closing ??= (async () => {
+        for (const attempt of engine.attempts.values()) {
+          attempt.abandoned = true;
+          if (attempt.pid) killGroup(attempt.pid);
+        }
+        for (const pool of engine.pools.values()) for (const node of pool.nodes.values()) if (node.startPid) killGroup(node.startPid);
+        engine.shutdown();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,268 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Attempt, Engine } from './engine';
+import { baseEnvironment, killGroup, startProcess } from './executor';
+import { checkAllTasksComplete } from './job-lifecycle';
+import { finishLeavingNode, setNodeState } from './nodes';
+import { downloadResourceFiles, TransferError, uploadOutputFiles } from './transfers';
+import { taskKey, type FailureInfo, type NodeRecord, type PoolRecord, type TaskRecord } from './types';
+import { isoTime, parseDuration, UNLIMITED_MS } from './wire';
+
+/**
+ * The life of a task on a node: start, user retries on a non-zero exit (same node, same directory), uploads,
+ * completion; and the ways it can be taken off a node (terminate, requeue, preemption, wall-clock expiry).
+ */
+export const taskEndedByUser: FailureInfo = { category: 'usererror', code: 'TaskEnded', message: 'Task was ended by user request' };
+export const taskEndedByWallClock: FailureInfo = {
+  category: 'servererror',
+  code: 'TaskEnded',
+  message: 'Task was ended because it exceeded its maximum wall clock time',
+  details: [{ name: 'Reason', value: 'MaxWallClockTimeExpiry' }],
+};
+
+function nodeFor(engine: Engine, rec: TaskRecord): { pool: PoolRecord; node: NodeRecord } | undefined {
+  const info = rec.wire.nodeInfo;
+  if (!info) return undefined;
+  const pool = engine.pools.get(info.poolId.toLowerCase());
+  const node = pool?.nodes.get(info.nodeId);
+  return pool && node ? { pool, node } : undefined;
+}
+
+function taskEnv(engine: Engine, rec: TaskRecord, node: NodeRecord, taskDir: string): Record<string, string> {
+  const root = engine.nodeRoot(node);
+  const env: Record<string, string> = {
+    ...baseEnvironment(),
+    AZ_BATCH_ACCOUNT_NAME: engine.options.accountName,
+    AZ_BATCH_ACCOUNT_URL: engine.baseUrl,
+    AZ_BATCH_POOL_ID: node.poolId,
+    AZ_BATCH_JOB_ID: rec.jobId,
+    AZ_BATCH_TASK_ID: rec.wire.id,
+    AZ_BATCH_NODE_ID: node.id,
+    AZ_BATCH_NODE_IS_DEDICATED: String(node.isDedicated),
+    AZ_BATCH_NODE_ROOT_DIR: root,
+    AZ_BATCH_NODE_SHARED_DIR: path.join(root, 'shared'),
+    AZ_BATCH_NODE_STARTUP_DIR: path.join(root, 'startup'),
+    AZ_BATCH_NODE_MOUNTS_DIR: path.join(root, 'fsmounts'),
+    AZ_BATCH_TASK_DIR: taskDir,
+    AZ_BATCH_TASK_WORKING_DIR: path.join(taskDir, 'wd'),
+    AZ_BATCH_CERTIFICATES_DIR: path.join(taskDir, 'certs'),
+    AZ_BATCH_TASK_RESERVED_EPHEMERAL_DISK_SPACE_BYTES: '0',
+  };
+  const job = engine.jobs.get(rec.jobId.toLowerCase());
+  for (const s of job?.wire.commonEnvironmentSettings ?? []) env[s.name] = s.value ?? '';
+  for (const s of rec.wire.environmentSettings ?? []) env[s.name] = s.value ?? '';
+  return env;
+}
+
+/** Puts an active task on a node (the scheduler checked the slots) and starts its first attempt. */
+export function startOnNode(engine: Engine, rec: TaskRecord, pool: PoolRecord, node: NodeRecord): void {
+  const key = taskKey(rec.jobId, rec.wire.id);
+  node.running.set(key, rec.wire.requiredSlots);
+  node.usedSlots += rec.wire.requiredSlots;
+  node.totalTasksRun++;
+  if (node.state === 'idle') setNodeState(node, 'running');
+  const relDir = `workitems/${rec.jobId}/job-1/${rec.wire.id}`;
+  const taskDir = path.join(engine.nodeRoot(node), relDir);
+  if (rec.taskDir !== taskDir) {
+    rec.taskDir = taskDir;
+    rec.prepared = false;
+  }
+  const nodeUrl = engine.nodeUrl(pool.wire.id, node.id);
+  rec.wire.nodeInfo = {
+    affinityId: `TVM:${node.id}`,
+    nodeUrl,
+    poolId: pool.wire.id,
+    nodeId: node.id,
+    taskRootDirectory: relDir,
+    taskRootDirectoryUrl: `${nodeUrl}/files/${relDir}`,
+  };
+  rec.wire.executionInfo.startTime = isoTime();
+  engine.setTaskState(rec, 'running');
+  void runAttempt(engine, rec, node);
+}
+
+async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Promise<void> {
+  const attempt: Attempt = { abandoned: false };
+  engine.attempts.set(rec, attempt);
+  const taskDir = rec.taskDir!;
+  const wd = path.join(taskDir, 'wd');
+  mkdirSync(wd, { recursive: true });
+  if (!rec.prepared && rec.wire.resourceFiles?.length) {
+    try {
+      await downloadResourceFiles(wd, rec.wire.resourceFiles);
+    } catch (err) {
+      if (attempt.abandoned) return;
+      // A pre-processing error: completes without an exit code, never retried.
+      const failure = err instanceof TransferError ? err.failureInfo : { category: 'servererror' as const, code: 'ResourceFileDownloadError', message: String(err) };
+      completeTask(engine, rec, { failureInfo: failure });
+      return;
+    }
+    if (attempt.abandoned) return;
+  }
+  rec.prepared = true;
+  const onExit = (exitCode: number) => {
+    engine.cancel(attempt.timer);
+    if (attempt.abandoned || engine.closed) return;
+    attempt.pid = undefined;
+    rec.pid = undefined;
+    rec.pidStart = undefined;
+    void afterExit(engine, rec, node, attempt, exitCode);
+  };
+  if (engine.faults.takeTaskFailure()) {
+    setImmediate(() => onExit(1));
+  } else {
+    const started = startProcess(
+      { commandLine: rec.wire.commandLine, cwd: wd, env: taskEnv(engine, rec, node, taskDir), stdoutPath: path.join(taskDir, 'stdout.txt'), stderrPath: path.join(taskDir, 'stderr.txt') },
+      onExit,
+    );
+    attempt.pid = started?.pid;
+    rec.pid = started?.pid;
+    rec.pidStart = started?.pidStart;
+    engine.touchTask(rec);
+  }
+  const wallClockMs = parseDuration(rec.wire.constraints.maxWallClockTime) ?? UNLIMITED_MS;
+  if (wallClockMs < 2 ** 31) {
+    attempt.timer = engine.later(wallClockMs, () => {
+      if (attempt.abandoned || rec.wire.state !== 'running') return;
+      stopTask(engine, rec, taskEndedByWallClock);
+    });
+  }
+}
+
+async function afterExit(engine: Engine, rec: TaskRecord, node: NodeRecord, attempt: Attempt, exitCode: number): Promise<void> {
+  const info = rec.wire.executionInfo;
+  const maxRetries = rec.wire.constraints.maxTaskRetryCount;
+  if (exitCode !== 0 && (maxRetries === -1 || info.retryCount < maxRetries)) {
+    info.retryCount++;
+    info.lastRetryTime = isoTime();
+    info.startTime = isoTime();
+    engine.touchTask(rec);
+    void runAttempt(engine, rec, node);
+    return;
+  }
+  let failureInfo: FailureInfo | undefined;
+  if (exitCode !== 0) {
+    failureInfo = {
+      category: 'usererror',
+      code: 'FailureExitCode',
+      message: 'The task exited with an exit code representing a failure',
+      details: [{ name: 'Message', value: `The task process exited with an unexpected exit code` }, { name: 'AdditionalErrorCode', value: 'FailureExitCode' }],
+    };
+  }
+  if (rec.wire.outputFiles?.length && rec.taskDir) {
+    const uploadFailure = await uploadOutputFiles(rec.taskDir, path.join(rec.taskDir, 'wd'), rec.wire.outputFiles, exitCode === 0).catch(
+      (err: Error): FailureInfo => ({ category: 'servererror', code: 'FileUploadMiscError', message: err.message }),
+    );
+    if (attempt.abandoned || engine.closed) return;
+    failureInfo ??= uploadFailure;
+  }
+  completeTask(engine, rec, { exitCode, failureInfo });
+}
+
+/** Frees the task's slots on its node (and finishes a node that was only waiting for its tasks). */
+export function releaseSlot(engine: Engine, rec: TaskRecord): void {
+  const placed = nodeFor(engine, rec);
+  if (!placed) return;
+  const { pool, node } = placed;
+  const key = taskKey(rec.jobId, rec.wire.id);
+  const slots = node.running.get(key);
+  if (slots === undefined) return;
+  node.running.delete(key);
+  node.usedSlots -= slots;
+  if (node.state === 'running' && node.usedSlots === 0) setNodeState(node, 'idle');
+  if (node.leaving && node.running.size === 0) finishLeavingNode(engine, pool, node);
+  engine.touchPool(pool, false);
+}
+
+function abandonAttempt(engine: Engine, rec: TaskRecord): void {
+  const attempt = engine.attempts.get(rec);
+  if (attempt) {
+    attempt.abandoned = true;
+    engine.cancel(attempt.timer);
+    if (attempt.pid) killGroup(attempt.pid);
+    engine.attempts.delete(rec);
+  }
+  rec.pid = undefined;
+  rec.pidStart = undefined;
+}
+
+/** Completes the task with its outcome: exit code (absent if it never ran) and failure info. */
+export function completeTask(engine: Engine, rec: TaskRecord, outcome: { exitCode?: number; failureInfo?: FailureInfo }): void {
+  abandonAttempt(engine, rec);
+  const placed = nodeFor(engine, rec);
+  releaseSlot(engine, rec);
+  const info = rec.wire.executionInfo;
+  info.endTime = isoTime();
+  if (outcome.exitCode !== undefined) info.exitCode = outcome.exitCode;
+  else delete info.exitCode;
+  info.failureInfo = outcome.failureInfo;
+  if (!outcome.failureInfo) delete info.failureInfo;
+  info.result = outcome.failureInfo || (outcome.exitCode !== undefined && outcome.exitCode !== 0) ? 'failure' : 'success';
+  if (placed && info.result === 'success') placed.node.totalTasksSucceeded++;
+  engine.setTaskState(rec, 'completed');
+  scheduleRetention(engine, rec);
+  engine.kick();
+  checkAllTasksComplete(engine, rec.jobId);
+}
+
+/** Kills the running attempt (if any) and completes the task with `failureInfo`: terminate, wall-clock, job terminate. */
+export function stopTask(engine: Engine, rec: TaskRecord, failureInfo: FailureInfo): void {
+  const ran = rec.wire.state === 'running' || rec.wire.state === 'preparing';
+  const attempt = engine.attempts.get(rec);
+  completeTask(engine, rec, { exitCode: ran && attempt?.pid ? 137 : undefined, failureInfo });
+}
+
+/**
+ * Takes a running task off its node and puts it back in the queue. `counted`: a user action (resize with requeue,
+ * job disable with requeue) counts in requeueCount; recovery (preemption, service restart) does not count anywhere.
+ */
+export function requeueTask(engine: Engine, rec: TaskRecord, counted: boolean): void {
+  abandonAttempt(engine, rec);
+  releaseSlot(engine, rec);
+  const info = rec.wire.executionInfo;
+  if (counted) {
+    info.requeueCount++;
+    info.lastRequeueTime = isoTime();
+  }
+  delete info.startTime;
+  delete rec.wire.nodeInfo;
+  engine.setTaskState(rec, 'active');
+  engine.kick();
+}
+
+/** Kills any process of the task without any state change (delete, shutdown). */
+export function killTaskProcess(engine: Engine, rec: TaskRecord): void {
+  abandonAttempt(engine, rec);
+  releaseSlot(engine, rec);
+}
+
+function scheduleRetention(engine: Engine, rec: TaskRecord): void {
+  const ms = parseDuration(rec.wire.constraints.retentionTime) ?? UNLIMITED_MS;
+  if (ms >= 2 ** 31 || !rec.taskDir) return;
+  engine.later(ms, () => cleanupTaskDir(engine, rec));
+}
+
+/** Deletes a completed task's directory once its retention time passed. */
+export function cleanupTaskDir(engine: Engine, rec: TaskRecord): void {
+  if (rec.wire.state !== 'completed' || !rec.taskDir) return;
+  rmSync(rec.taskDir, { recursive: true, force: true });
+  rec.taskDir = undefined;
+  rec.cleanedUp = true;
+  engine.touchTask(rec);
+}
+
+/** Takes every task off a node that is going away: requeue (counted), terminate, or recover (uncounted requeue). */
+export function completeTaskOnNodeRemoval(engine: Engine, node: NodeRecord, mode: 'requeue' | 'terminate' | 'recover'): void {
+  for (const key of [...node.running.keys()]) {
+    const rec = engine.tasks.get(key);
+    if (!rec) {
+      node.running.delete(key);
+      continue;
+    }
+    if (mode === 'terminate') {
+      stopTask(engine, rec, { category: 'usererror', code: 'TaskEnded', message: 'Task was ended because its node was removed from the pool' });
+    } else requeueTask(engine, rec, mode === 'requeue');
+  }
+  node.running.clear();
+  node.usedSlots = 0;
+}

@@ -1,0 +1,144 @@
+/**
+ * The recipe registry: what a Batch task runs for one LAD, which input files it needs (uploaded once per run into
+ * the run's container under `inputs/`), what the pool's start task installs, and which files it leaves.
+ *
+ * Command lines are run by Batch without a shell, so each is wrapped in `/bin/bash -c '...'`. The only values
+ * interpolated are a LAD code already validated against /^[EWSN]\d{8}$/, the attempt number and numbers parsed
+ * by zod: never free text.
+ */
+import * as path from 'node:path';
+import { LAD_CODE_REGEX, type Recipe } from '../schemas/run-input';
+
+/** The repository root: dist/src/recipes -> ../../.. ; src/recipes -> ../.. */
+const packageRoot = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
+
+/** A file the worker uploads once per run: from the worker's disk to `inputs/<blobName>` in the run container. */
+export interface LocalInputFile {
+  localPath: string;
+  blobName: string;
+}
+
+/** A file a task or start task downloads into its working directory. */
+export interface TaskInputFile {
+  /** From a run input (`inputs/<blobName>` in the run container) or any blob of the storage account. */
+  source: { kind: 'run-input'; blobName: string } | { kind: 'blob'; container: string; blob: string };
+  filePath: string;
+}
+
+/** The Batch-facing description of one LAD attempt. */
+export interface TaskSpec {
+  commandLine: string;
+  inputFiles: TaskInputFile[];
+  /** Output files relative to the task working directory, uploaded to `<container>/<LAD>/` on success. */
+  outputPattern: string;
+  /** Names of worker environment variables passed as secret task environment settings. */
+  secretEnvironment: string[];
+}
+
+/** A pool start task: runs once per node (installation), not once per LAD. */
+export interface StartTaskSpec {
+  commandLine: string;
+  inputFiles: TaskInputFile[];
+  secretEnvironment: string[];
+}
+
+/** Quotes text for a single-quoted bash word. */
+export function bashQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `/bin/bash -c '<script>'`, the only form our command lines take. */
+export const bashCommand = (script: string): string => `/bin/bash -c ${bashQuote(script)}`;
+
+function assertLad(lad: string): void {
+  if (!LAD_CODE_REGEX.test(lad)) throw new RangeError(`lad ${JSON.stringify(lad)} must match ${String(LAD_CODE_REGEX)}`);
+}
+
+/** Where the compiled spenser-sim script is (next to this file once built). */
+export const SPENSER_SIM_SCRIPT = path.join(__dirname, 'spenser-sim', 'spenser-sim.js');
+/** The production recipe's scripts. */
+export const SPENSER_SCRIPTS_DIR = path.join(packageRoot, 'recipes', 'spenser');
+
+/** Files the worker uploads once for a recipe. */
+export function recipeLocalInputs(recipe: Recipe): LocalInputFile[] {
+  switch (recipe.name) {
+    case 'spenser-sim':
+      return [{ localPath: SPENSER_SIM_SCRIPT, blobName: 'spenser-sim.js' }];
+    case 'spenser':
+      return ['start-task.sh', 'run-lad.sh'].map((f) => ({ localPath: path.join(SPENSER_SCRIPTS_DIR, f), blobName: f }));
+    case 'custom':
+      return [];
+  }
+}
+
+/** Blobs a custom recipe reads (checked to exist before a run creates anything). */
+export function recipeBlobInputs(recipe: Recipe): { field: string; container: string; blob: string }[] {
+  if (recipe.name !== 'custom') return [];
+  return recipe.inputFiles.map((f, i) => ({ field: `recipe.inputFiles[${i}].source`, ...f.source }));
+}
+
+/** Worker environment variables a recipe needs (secrets, passed to tasks as environment settings). */
+export function recipeSecretEnvironment(recipe: Recipe): string[] {
+  return recipe.name === 'spenser' ? ['NOMIS_API_KEY'] : [];
+}
+
+/** The pool start task of a recipe, if it has one. */
+export function recipeStartTask(recipe: Recipe): StartTaskSpec | undefined {
+  switch (recipe.name) {
+    case 'spenser':
+      return {
+        commandLine: bashCommand('bash start-task.sh'),
+        inputFiles: [{ source: { kind: 'run-input', blobName: 'start-task.sh' }, filePath: 'start-task.sh' }],
+        secretEnvironment: [],
+      };
+    case 'custom':
+      return recipe.startCommand ? { commandLine: bashCommand(recipe.startCommand), inputFiles: [], secretEnvironment: [] } : undefined;
+    case 'spenser-sim':
+      return undefined;
+  }
+}
+
+/**
+ * The task of one LAD attempt.
+ * @param lad a LAD code (checked again here: it is interpolated into a command line)
+ * @param attempt 1-based attempt number
+ */
+export function recipeTask(recipe: Recipe, lad: string, attempt: number): TaskSpec {
+  assertLad(lad);
+  if (!Number.isInteger(attempt) || attempt < 1) throw new RangeError(`attempt ${attempt} must be an integer >= 1`);
+  switch (recipe.name) {
+    case 'spenser-sim': {
+      const o = recipe.options;
+      const failAttempts = o.failAttempts[lad] ?? 0;
+      const args = [
+        `--lad ${lad}`,
+        '--out output',
+        `--attempt ${attempt}`,
+        `--duration-ms ${Math.trunc(o.durationMs)}`,
+        `--scale ${Number(o.scale)}`,
+        `--fail-probability ${Number(o.failProbability)}`,
+        `--fail-attempts ${Math.trunc(failAttempts)}`,
+      ];
+      return {
+        commandLine: bashCommand(`node spenser-sim.js ${args.join(' ')}`),
+        inputFiles: [{ source: { kind: 'run-input', blobName: 'spenser-sim.js' }, filePath: 'spenser-sim.js' }],
+        outputPattern: 'output/*.csv',
+        secretEnvironment: [],
+      };
+    }
+    case 'spenser':
+      return {
+        commandLine: bashCommand(`bash run-lad.sh ${lad}`),
+        inputFiles: [{ source: { kind: 'run-input', blobName: 'run-lad.sh' }, filePath: 'run-lad.sh' }],
+        outputPattern: 'output/*.csv',
+        secretEnvironment: ['NOMIS_API_KEY'],
+      };
+    case 'custom':
+      return {
+        commandLine: bashCommand(recipe.command.replaceAll('{lad}', lad)),
+        inputFiles: recipe.inputFiles.map((f) => ({ source: { kind: 'blob', ...f.source }, filePath: f.filePath })),
+        outputPattern: recipe.outputPattern,
+        secretEnvironment: [],
+      };
+  }
+}

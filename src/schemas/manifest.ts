@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { LadAttemptSchema } from './lad';
+import { LadStatusSchema } from './progress';
+
+export const ManifestFileSchema = z.object({ name: z.string(), size: z.number().int(), md5: z.string().optional() });
+
+/** `manifest.json` in the run's container: one entry per LAD of the run, exactly once. */
+export const ManifestSchema = z.object({
+  runId: z.string(),
+  jobId: z.string(),
+  poolId: z.string(),
+  container: z.string(),
+  writtenAt: z.string(),
+  lads: z.array(
+    z.object({
+      lad: z.string(),
+      status: LadStatusSchema,
+      attempts: z.array(LadAttemptSchema),
+      taskIds: z.array(z.string()),
+      nodeId: z.string().optional(),
+      startTime: z.string().optional(),
+      endTime: z.string().optional(),
+      durationMs: z.number().optional(),
+      exitCode: z.number().int().optional(),
+      files: z.array(ManifestFileSchema),
+      outputsOk: z.boolean(),
+      error: z.string().optional(),
+    }),
+  ),
+  collated: z.number().int(),
+  finalCheck: z.object({ ok: z.boolean(), checkedLads: z.number().int(), problems: z.array(z.object({ lad: z.string(), missing: z.array(z.string()), empty: z.array(z.string()) })) }),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;

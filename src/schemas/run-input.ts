@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { formatIssues } from './issues';
+
+/** A LAD code: E, W, S or N then 8 digits. Anything else is rejected, never pasted into a command line. */
+export const LAD_CODE_REGEX = /^[EWSN]\d{8}$/;
+export const LadCodeSchema = z.string().regex(LAD_CODE_REGEX, { error: (i) => `${JSON.stringify(i.input)} must match ${String(LAD_CODE_REGEX)}` });
+
+/** Ids we derive Batch and Storage names from: letters, digits, `-`, `_`; short enough for Batch's 64-char limit. */
+export const RunIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, 'must be 1-40 letters, digits, "-" or "_", starting with a letter or digit');
+
+/** A blob in the configured storage account. */
+export const BlobRefSchema = z.object({
+  container: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name'),
+  blob: z.string().min(1, 'must not be empty').max(1024),
+});
+export type BlobRef = z.infer<typeof BlobRefSchema>;
+
+/** Options of the offline `spenser-sim` recipe (all optional; see src/recipes/spenser-sim). */
+export const SimOptionsSchema = z.object({
+  /** Wall-clock time each simulated LAD takes, in milliseconds. @default 2000 */
+  durationMs: z.number().int().min(0).max(3_600_000).default(2000),
+  /** Row-count scale of the files written. @default 0.05 */
+  scale: z.number().positive().max(10).default(0.05),
+  /** Probability that an attempt fails at random. @default 0 */
+  failProbability: z.number().min(0).max(1).default(0),
+  /** Per LAD: the first N attempts fail (deterministic failures for tests). */
+  failAttempts: z.record(LadCodeSchema, z.number().int().min(0).max(1000)).default({}),
+});
+
+/** An input file of a custom recipe: a blob copied into the task's working directory. */
+export const InputFileSchema = z.object({
+  source: BlobRefSchema,
+  /** Path relative to the task working directory; no `..`. */
+  filePath: z.string().regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]+$/, 'must be a relative path of letters, digits, ".", "_", "-", "/"'),
+});
+
+/** Which recipe runs per LAD. */
+export const RecipeSchema = z.discriminatedUnion('name', [
+  z.object({ name: z.literal('spenser-sim'), options: SimOptionsSchema.prefault({}) }),
+  z.object({ name: z.literal('spenser') }),
+  z.object({
+    name: z.literal('custom'),
+    /** Command run by bash in the task's working directory; `{lad}` is replaced by the (validated) LAD code. */
+    command: z.string().min(1).max(8000),
+    inputFiles: z.array(InputFileSchema).max(100).default([]),
+    /** Output files, relative to the working directory. @default "output/*.csv" */
+    outputPattern: z.string().min(1).default('output/*.csv'),
+    /** Optional pool start task command (bash). */
+    startCommand: z.string().min(1).max(8000).optional(),
+  }),
+], { error: (i) => (i.code === 'invalid_union' ? 'must name a known recipe: "spenser-sim", "spenser" or "custom"' : undefined) });
+export type Recipe = z.infer<typeof RecipeSchema>;
+
+export const PoolSpecSchema = z.object({
+  /** An existing pool's id to reuse, or "create" for a pool named after the run. @default "create" */
+  id: z.union([z.literal('create'), RunIdSchema]).default('create'),
+  vmSize: z.string().min(1).default('standard_d2s_v3'),
+  dedicatedNodes: z.number().int().min(0, 'must be >= 0').max(1000).default(2),
+  lowPriorityNodes: z.number().int().min(0, 'must be >= 0').max(1000).default(0),
+  taskSlotsPerNode: z.number().int().min(1).max(256).default(1),
+}).refine((p) => p.dedicatedNodes + p.lowPriorityNodes > 0, { message: 'needs at least one node', path: ['dedicatedNodes'] });
+export type PoolSpec = z.infer<typeof PoolSpecSchema>;
+
+export const RetrySchema = z.object({
+  /** Attempts per LAD, the first included. @default 3 */
+  maxAttempts: z.number().int().min(1).max(100).default(3),
+  /** Delay before the second attempt, in milliseconds. @default 30000 */
+  backoffMs: z.number().int().min(0).max(86_400_000).default(30_000),
+  /** Multiplier per further attempt. @default 2 */
+  backoffCoefficient: z.number().min(1).max(10).default(2),
+});
+
+export const TimeoutsSchema = z.object({
+  /** Wall clock per Batch task, in milliseconds (Batch kills it after). @default 6 hours */
+  taskMs: z.number().int().min(1000).default(6 * 3_600_000),
+  /** The whole run, in milliseconds; past it the run stops like a cancel and ends `failed`. @default 7 days */
+  runMs: z.number().int().min(1000).default(7 * 86_400_000),
+  /** Heartbeat timeout of the awaiting activity: how fast a dead worker is noticed. @default 30000 */
+  heartbeatMs: z.number().int().min(1000).max(600_000).default(30_000),
+});
+
+const cleanupTargets = z
+  .union([z.literal('nothing'), z.array(z.enum(['job', 'pool', 'container']))])
+  .transform((v) => (v === 'nothing' ? [] : [...new Set(v)]));
+export const CleanupSchema = z.object({
+  /** What to delete when every LAD succeeded. @default ["job"] */
+  onSuccess: cleanupTargets.default(['job']),
+  /** What to delete otherwise (failures, cancel, timeout). @default ["job"] (the job is terminated anyway) */
+  onFailure: cleanupTargets.default(['job']),
+});
+
+export const FailureThresholdSchema = z
+  .object({ count: z.number().int().min(0).optional(), percent: z.number().min(0).max(100).optional() })
+  .refine((t) => t.count !== undefined || t.percent !== undefined, { message: 'give count or percent' });
+
+export const OutputsSchema = z.object({
+  /** Expected file names per LAD ("{lad}" is replaced), or "contract" for the 69 files of the output contract. */
+  expectedFiles: z.union([z.literal('contract'), z.array(z.string().min(1)).min(1)]).default('contract'),
+});
+
+/**
+ * The input of `spcRun`: plain JSON with defaults for everything but the LADs, e.g.
+ * `temporal workflow start --type spcRun --task-queue spc-run --input '{"lads":["E06000001"]}'`.
+ */
+export const RunInputSchema = z
+  .object({
+    /** @default the workflow id */
+    runId: RunIdSchema.optional(),
+    lads: z
+      .array(LadCodeSchema)
+      .min(1, 'must not be empty')
+      .max(20_000)
+      .refine((l) => new Set(l).size === l.length, { error: (i) => `must not repeat a LAD (${duplicates(i.input as string[]).join(', ')})` })
+      .optional(),
+    /** A CSV blob with a `LAD20CD` or `LAD code` column, read by an activity. */
+    ladsCsvBlob: BlobRefSchema.optional(),
+    recipe: RecipeSchema.default({ name: 'spenser-sim', options: SimOptionsSchema.parse({}) }),
+    pool: PoolSpecSchema.prefault({}),
+    retry: RetrySchema.prefault({}),
+    timeouts: TimeoutsSchema.prefault({}),
+    cleanup: CleanupSchema.prefault({}),
+    failureThreshold: FailureThresholdSchema.optional(),
+    outputs: OutputsSchema.prefault({}),
+    /** How often the worker lists the job's tasks, in milliseconds. @default 1000 */
+    pollIntervalMs: z.number().int().min(100).max(60_000).default(1000),
+    /** Children in flight at once (Temporal allows 2,000 pending children). @default 1000 */
+    maxConcurrentLads: z.number().int().min(1).max(1900).default(1000),
+    /** The parent continues as new (after draining) past this many history events. @default 20000 */
+    continueAsNewAfterEvents: z.number().int().min(200).max(40_000).default(20_000),
+  })
+  .strict()
+  .refine((i) => (i.lads === undefined) !== (i.ladsCsvBlob === undefined), {
+    message: 'give exactly one of lads or ladsCsvBlob',
+    path: ['lads'],
+  });
+export type RunInput = z.infer<typeof RunInputSchema>;
+export type RawRunInput = z.input<typeof RunInputSchema>;
+
+/** The normalised input a run works with: defaults filled, run id fixed. */
+export type NormalisedRunInput = RunInput & { runId: string };
+
+function duplicates(list: string[]): string[] {
+  const seen = new Set<string>();
+  return [...new Set(list.filter((x) => (seen.has(x) ? true : (seen.add(x), false))))];
+}
+
+/** Derives a run id from a workflow id: Batch/Storage-safe characters, at most 40. */
+export function runIdFromWorkflowId(workflowId: string): string {
+  const cleaned = workflowId.replace(/[^A-Za-z0-9_-]/g, '-').replace(/^[-_]+/, '');
+  return (cleaned || 'run').slice(0, 40);
+}
+
+/** Result of {@link parseRunInput}: the input, or one readable line per bad field. */
+export type ParsedRunInput = { ok: true; input: NormalisedRunInput } | { ok: false; message: string };
+
+/**
+ * Validates a raw run input and fills in defaults; the run id defaults to one derived from the workflow id.
+ * @returns `{ ok: false, message }` naming every bad field (never throws), so workflows can fail non-retryably.
+ */
+export function parseRunInput(raw: unknown, workflowId: string): ParsedRunInput {
+  const result = RunInputSchema.safeParse(raw ?? {});
+  if (!result.success) return { ok: false, message: `invalid run input: ${formatIssues(result.error).split('\n').join('; ')}` };
+  return { ok: true, input: { ...result.data, runId: result.data.runId ?? runIdFromWorkflowId(workflowId) } };
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { LadAttemptSchema } from './lad';
+import { RunStatusSchema, AuditEntrySchema } from './progress';
+
+/** What spcRun returns. Contains no secrets: names of blobs, never URLs with tokens. */
+export const RunSummarySchema = z.object({
+  runId: z.string(),
+  status: RunStatusSchema,
+  container: z.string().optional(),
+  jobId: z.string().optional(),
+  poolId: z.string().optional(),
+  /** Blob name of the manifest in the container, when written. */
+  manifest: z.string().optional(),
+  counts: z.object({ total: z.number().int(), succeeded: z.number().int(), failed: z.number().int(), cancelled: z.number().int() }),
+  /** LADs that failed for good, each with its last attempt (stderr tail included). */
+  failures: z.array(z.object({ lad: z.string(), attempts: z.number().int(), lastAttempt: LadAttemptSchema.optional(), error: z.string().optional() })),
+  finalCheck: z.object({ ok: z.boolean(), problems: z.number().int() }).optional(),
+  collated: z.number().int().optional(),
+  cleanedUp: z.array(z.string()),
+  reason: z.string().optional(),
+  audit: z.array(AuditEntrySchema),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationMs: z.number(),
+});
+export type RunSummary = z.infer<typeof RunSummarySchema>;

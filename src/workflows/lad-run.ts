@@ -1,0 +1,86 @@
+/**
+ * ladRun: one LAD of a run. Each attempt is one activity that submits the Batch task idempotently and awaits it
+ * with heartbeats; a successful task is then verified against the expected outputs. A failed attempt (non-zero
+ * exit, or outputs missing) is retried as a new attempt, with a new task id, after a backoff timer.
+ * History: about 19 events for a LAD that succeeds first time.
+ */
+import {
+  ApplicationFailure,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SpcActivities } from '../activities';
+import { LadRunInputSchema, type LadAttempt, type LadResult, type LadRunInput } from '../schemas/lad';
+import { formatIssues } from '../schemas/issues';
+import { awaitActivityOptions, controlActivityOptions } from './activity-options';
+import { ladRetryingSignal } from './messages';
+import { SpcStatusKey } from './search-attributes';
+
+/** Runs one LAD to success or to its last attempt. Never throws for a LAD failure: the result says `failed`. */
+export async function ladRun(raw: LadRunInput): Promise<LadResult> {
+  const parsed = LadRunInputSchema.safeParse(raw);
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid ladRun input: ${formatIssues(parsed.error)}`, 'InvalidInputError');
+  const input = parsed.data;
+  const { awaitLadTask } = proxyActivities<SpcActivities>(awaitActivityOptions(input.timeouts.heartbeatMs, input.timeouts.runMs));
+  const { verifyLadOutputs } = proxyActivities<SpcActivities>(controlActivityOptions);
+
+  const attempts: LadAttempt[] = [];
+  const lastAttempt = input.firstAttempt + input.retry.maxAttempts - 1;
+  for (let attempt = input.firstAttempt; attempt <= lastAttempt; attempt++) {
+    const result = await awaitLadTask({
+      runId: input.runId,
+      lad: input.lad,
+      attempt,
+      jobId: input.jobId,
+      container: input.container,
+      recipe: input.recipe,
+      taskMs: input.timeouts.taskMs,
+      pollIntervalMs: input.pollIntervalMs,
+    });
+    if (result.outcome === 'success') {
+      const check = await verifyLadOutputs({ container: input.container, lad: input.lad, expectedFiles: input.expectedFiles });
+      if (check.ok) {
+        attempts.push(result);
+        upsertSearchAttributes([{ key: SpcStatusKey, value: 'succeeded' }]);
+        return { lad: input.lad, status: 'succeeded', attempts, durationMs: spanMs(attempts), fileCount: check.count };
+      }
+      attempts.push({ ...result, outcome: 'outputs-missing', stderrTail: check.problem });
+    } else {
+      attempts.push(result);
+    }
+    if (attempt === lastAttempt) break;
+    notifyParentRetrying(input.lad, attempt + 1);
+    upsertSearchAttributes([{ key: SpcStatusKey, value: 'retrying' }]);
+    // Backoff before the next attempt: a durable timer, so a worker restart does not shorten or repeat it.
+    await sleep(input.retry.backoffMs * input.retry.backoffCoefficient ** (attempt - input.firstAttempt));
+  }
+  upsertSearchAttributes([{ key: SpcStatusKey, value: 'failed' }]);
+  const last = attempts.at(-1);
+  return {
+    lad: input.lad,
+    status: 'failed',
+    attempts,
+    durationMs: spanMs(attempts),
+    error: last?.outcome === 'outputs-missing' ? `outputs missing after ${attempts.length} attempt(s)` : `task failed after ${attempts.length} attempt(s)`,
+  };
+}
+
+/** Tells the parent (when there is one) that this LAD is retrying; fire and forget, failures only. */
+function notifyParentRetrying(lad: string, attempt: number): void {
+  const parent = workflowInfo().parent;
+  if (!parent) return;
+  void getExternalWorkflowHandle(parent.workflowId)
+    .signal(ladRetryingSignal, { lad, attempt })
+    .catch(() => undefined);
+}
+
+/** From the first attempt's start to the last attempt's end, in ms (undefined without times). */
+function spanMs(attempts: readonly LadAttempt[]): number | undefined {
+  const start = attempts.find((a) => a.startTime)?.startTime;
+  const end = [...attempts].reverse().find((a) => a.endTime)?.endTime;
+  if (!start || !end) return undefined;
+  return Date.parse(end) - Date.parse(start);
+}

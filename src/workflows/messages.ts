@@ -1,0 +1,23 @@
+/**
+ * Signals, updates and queries of spcRun, shared by the workflow and its clients (CLI, client.ts).
+ * Payloads are parsed inside the handlers: an invalid signal is logged and ignored; the update validates first.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ControlRequest, ScaleRequest } from '../schemas/control';
+import type { PoolTarget, RunProgress } from '../schemas/progress';
+
+/** Stop starting LADs and disable the Batch job with `wait` (running tasks finish). */
+export const pauseSignal = defineSignal<[ControlRequest?]>('pause');
+/** Undo a pause: enable the job and start LADs again. */
+export const resumeSignal = defineSignal<[ControlRequest?]>('resume');
+/** Resize the run's pool (fire and forget; use {@link scalePoolUpdate} to see the result). */
+export const scalePoolSignal = defineSignal<[ScaleRequest]>('scalePool');
+/** Cancel the run: terminate the Batch job, cancel the LADs, clean up per policy, end `cancelled`. */
+export const cancelSignal = defineSignal<[ControlRequest?]>('cancel');
+/** Resize the run's pool; rejected before acceptance if the sizes are invalid; replies with the new target. */
+export const scalePoolUpdate = defineUpdate<PoolTarget, [ScaleRequest]>('scalePool');
+/** Counts by state, per-LAD state, pool target, paused or not, and the audit trail. */
+export const progressQuery = defineQuery<RunProgress>('progress');
+
+/** Sent by a ladRun child to its parent when an attempt failed and will be retried (failures only). */
+export const ladRetryingSignal = defineSignal<[{ lad: string; attempt: number }]>('ladRetrying');

@@ -1,0 +1,128 @@
+/**
+ * Operator controls of a running spcRun: signal and update handlers change the state at once (pure functions of
+ * run-state.ts) and queue the Batch side (job disable/enable, pool resize) for one control loop, so Batch sees
+ * the actions in the order they were given, never two at a time.
+ */
+import { condition, log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { z } from 'zod';
+import type { SpcActivities } from '../activities';
+import { ControlRequestSchema, ScaleRequestSchema, type ScaleRequest } from '../schemas/control';
+import { formatIssues } from '../schemas/issues';
+import type { PoolTarget } from '../schemas/progress';
+import type { RunState } from '../schemas/run-state';
+import { controlActivityOptions } from './activity-options';
+import { cancelSignal, ladRetryingSignal, pauseSignal, progressQuery, resumeSignal, scalePoolSignal, scalePoolUpdate } from './messages';
+import { applyPause, applyResume, applyScale, audit, markRetrying, progressOf, requestStop } from './run-state';
+import { SpcStatusKey } from './search-attributes';
+
+const { setJobEnabled, resizePool } = proxyActivities<SpcActivities>(controlActivityOptions);
+
+type Control = { kind: 'pause' } | { kind: 'resume' } | { kind: 'scale'; request: ScaleRequest };
+interface QueuedControl {
+  control: Control;
+  done: boolean;
+  target?: PoolTarget;
+  error?: string;
+}
+
+/** Registers every handler of spcRun and returns the control queue's driver. */
+export function registerControls(state: RunState, onChange: () => void): { run(): Promise<never>; idle(): boolean } {
+  const queue: QueuedControl[] = [];
+  const enqueue = (control: Control): QueuedControl => {
+    const item = { control, done: false };
+    queue.push(item);
+    return item;
+  };
+  const parse = <T extends z.ZodType>(schema: T, value: unknown, name: string): z.infer<T> | undefined => {
+    const result = schema.safeParse(value ?? {});
+    if (result.success) return result.data;
+    log.warn(`ignored invalid ${name} signal`, { issues: formatIssues(result.error) });
+    return undefined;
+  };
+
+  setHandler(progressQuery, () => progressOf(state));
+  setHandler(pauseSignal, (raw) => {
+    const req = parse(ControlRequestSchema, raw, 'pause');
+    if (req && applyPause(state, Date.now(), req.reason)) {
+      enqueue({ kind: 'pause' });
+      upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
+      onChange();
+    }
+  });
+  setHandler(resumeSignal, (raw) => {
+    const req = parse(ControlRequestSchema, raw, 'resume');
+    if (req && applyResume(state, Date.now(), req.reason)) {
+      enqueue({ kind: 'resume' });
+      upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
+      onChange();
+    }
+  });
+  setHandler(cancelSignal, (raw) => {
+    const req = parse(ControlRequestSchema, raw, 'cancel') ?? {};
+    if (requestStop(state, Date.now(), 'cancelled', req.reason ?? 'cancelled by signal')) onChange();
+  });
+  setHandler(ladRetryingSignal, ({ lad, attempt }) => {
+    markRetrying(state, lad, attempt);
+  });
+  setHandler(scalePoolSignal, (raw) => {
+    const req = parse(ScaleRequestSchema, raw, 'scalePool');
+    if (req) enqueue({ kind: 'scale', request: req });
+  });
+  setHandler(
+    scalePoolUpdate,
+    async (request) => {
+      const item = enqueue({ kind: 'scale', request: ScaleRequestSchema.parse(request) });
+      await condition(() => item.done);
+      if (item.error || !item.target) throw new Error(item.error ?? 'scalePool failed');
+      return item.target;
+    },
+    {
+      validator: (request) => {
+        const result = ScaleRequestSchema.safeParse(request);
+        if (!result.success) throw new RangeError(`scalePool ${formatIssues(result.error).split('\n').join('; ')}`);
+        if (state.stop) throw new RangeError(`scalePool rejected: the run is stopping (${state.stop.reason})`);
+        if (['finalizing', 'completed', 'completed_with_failures', 'failed', 'cancelled'].includes(state.status)) {
+          throw new RangeError(`scalePool rejected: the run is ${state.status}`);
+        }
+      },
+    },
+  );
+
+  async function execute(item: QueuedControl): Promise<void> {
+    const prepared = state.prepared;
+    if (!prepared) return;
+    const { control } = item;
+    if (control.kind === 'pause' || control.kind === 'resume') {
+      await setJobEnabled({ jobId: prepared.jobId, enabled: control.kind === 'resume' });
+      return;
+    }
+    const target = await resizePool({
+      poolId: prepared.poolId,
+      dedicatedNodes: control.request.dedicatedNodes,
+      lowPriorityNodes: control.request.lowPriorityNodes ?? state.pool?.targetLowPriority ?? 0,
+    });
+    applyScale(state, Date.now(), target, control.request.reason);
+    item.target = target;
+  }
+
+  return {
+    async run(): Promise<never> {
+      for (;;) {
+        // Batch calls wait until the job and pool exist; the state changes already took effect.
+        await condition(() => queue.length > 0 && state.prepared !== undefined);
+        const item = queue[0];
+        try {
+          await execute(item);
+        } catch (err) {
+          item.error = `${item.control.kind} failed: ${(err as Error).message}`;
+          audit(state, Date.now(), `${item.control.kind} failed`, (err as Error).message);
+          log.error('control failed', { control: item.control.kind, error: (err as Error).message });
+        } finally {
+          queue.shift();
+          item.done = true;
+        }
+      }
+    },
+    idle: () => queue.length === 0,
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * Pure state transitions of a run (no Temporal, no I/O), so they are unit-tested without a server. spcRun
+ * wires signals, updates and child results to these functions.
+ */
+import type { LadResult } from '../schemas/lad';
+import type { AuditEntry, LadStatus, PoolTarget, RunProgress, RunStatus } from '../schemas/progress';
+import type { NormalisedRunInput } from '../schemas/run-input';
+import type { RunState } from '../schemas/run-state';
+import type { RunSummary } from '../schemas/summary';
+
+/** Audit entries kept (oldest dropped first), so the state and the query reply stay small. */
+export const MAX_AUDIT_ENTRIES = 200;
+
+/** A fresh run over `lads`, all queued. */
+export function newRunState(input: NormalisedRunInput, lads: readonly string[], nowMs: number): RunState {
+  return {
+    runId: input.runId,
+    status: 'preparing',
+    paused: false,
+    startedAt: new Date(nowMs).toISOString(),
+    deadline: nowMs + input.timeouts.runMs,
+    ladOrder: [...lads],
+    lads: Object.fromEntries(lads.map((lad) => [lad, { status: 'queued' as const, attempts: 0 }])),
+    audit: [],
+    continuedAsNew: 0,
+  };
+}
+
+/** Appends an audit entry, keeping the last {@link MAX_AUDIT_ENTRIES}. */
+export function audit(state: RunState, nowMs: number, action: string, detail?: string, reason?: string): void {
+  const entry: AuditEntry = { at: new Date(nowMs).toISOString(), action, ...(detail && { detail }), ...(reason && { reason }) };
+  state.audit.push(entry);
+  if (state.audit.length > MAX_AUDIT_ENTRIES) state.audit.splice(0, state.audit.length - MAX_AUDIT_ENTRIES);
+}
+
+const countIn = (state: RunState, ...statuses: LadStatus[]): number =>
+  state.ladOrder.filter((lad) => statuses.includes(state.lads[lad].status)).length;
+
+/** LADs whose child is in flight. */
+export const inFlightCount = (state: RunState): number => countIn(state, 'running', 'retrying');
+
+/**
+ * The queued LADs to start now: none while paused or stopping, else up to `cap` in flight in total.
+ * @param cap children allowed in flight at once
+ */
+export function ladsToStart(state: RunState, cap: number): string[] {
+  if (state.paused || state.stop) return [];
+  const room = cap - inFlightCount(state);
+  if (room <= 0) return [];
+  return state.ladOrder.filter((lad) => state.lads[lad].status === 'queued').slice(0, room);
+}
+
+export function markStarted(state: RunState, lad: string): void {
+  const rec = state.lads[lad];
+  if (rec.status === 'queued') rec.status = 'running';
+}
+
+/** A child reported a failed attempt that will be retried. Ignored once the LAD has finished. */
+export function markRetrying(state: RunState, lad: string, attempt: number): void {
+  const rec = state.lads[lad];
+  if (!rec || isFinished(rec.status)) return;
+  rec.status = 'retrying';
+  rec.attempts = Math.max(rec.attempts, attempt);
+}
+
+/** Records a child's result. A LAD is finished once: a second result for it is ignored (never counted twice). */
+export function markFinished(state: RunState, result: LadResult): boolean {
+  const rec = state.lads[result.lad];
+  if (!rec || isFinished(rec.status)) return false;
+  rec.status = result.status;
+  rec.attempts = Math.max(rec.attempts, result.attempts.length);
+  rec.result = result;
+  return true;
+}
+
+/** Marks LADs not yet finished as cancelled (after a cancel, timeout or the failure threshold). */
+export function markUnfinishedCancelled(state: RunState): string[] {
+  const lads = state.ladOrder.filter((lad) => !isFinished(state.lads[lad].status));
+  for (const lad of lads) state.lads[lad].status = 'cancelled';
+  return lads;
+}
+
+export const isFinished = (status: LadStatus): boolean => status === 'succeeded' || status === 'failed' || status === 'cancelled';
+
+/** True when every LAD has finished. */
+export const allFinished = (state: RunState): boolean => state.ladOrder.every((lad) => isFinished(state.lads[lad].status));
+
+/** Pause: stop starting children. @returns false when already paused (nothing to do). */
+export function applyPause(state: RunState, nowMs: number, reason?: string): boolean {
+  if (state.paused || state.stop) return false;
+  state.paused = true;
+  if (state.status === 'running') state.status = 'paused';
+  audit(state, nowMs, 'pause', undefined, reason);
+  return true;
+}
+
+/** Resume after a pause. @returns false when not paused. */
+export function applyResume(state: RunState, nowMs: number, reason?: string): boolean {
+  if (!state.paused) return false;
+  state.paused = false;
+  if (state.status === 'paused') state.status = 'running';
+  audit(state, nowMs, 'resume', undefined, reason);
+  return true;
+}
+
+/** Records a new pool target. */
+export function applyScale(state: RunState, nowMs: number, target: PoolTarget, reason?: string): void {
+  const before = state.pool;
+  state.pool = target;
+  const from = before ? `${before.targetDedicated}+${before.targetLowPriority}` : '?';
+  audit(state, nowMs, 'scalePool', `${from} -> ${target.targetDedicated}+${target.targetLowPriority} nodes`, reason);
+}
+
+/** Asks the run to stop (first request wins). @returns false when already stopping. */
+export function requestStop(state: RunState, nowMs: number, status: 'cancelled' | 'failed', reason: string): boolean {
+  if (state.stop) return false;
+  state.stop = { status, reason };
+  audit(state, nowMs, status === 'cancelled' ? 'cancel' : 'stop', undefined, reason);
+  return true;
+}
+
+/**
+ * Whether failures have passed the tolerated threshold (count, or percent of all LADs). Without a threshold,
+ * failures never stop the run.
+ */
+export function thresholdExceeded(state: RunState, threshold?: { count?: number; percent?: number }): boolean {
+  if (!threshold) return false;
+  const failed = countIn(state, 'failed');
+  if (threshold.count !== undefined && failed > threshold.count) return true;
+  if (threshold.percent !== undefined && (failed * 100) / state.ladOrder.length > threshold.percent) return true;
+  return false;
+}
+
+/** The run's final status from its LADs and stop request. */
+export function finalStatus(state: RunState): RunStatus {
+  if (state.stop) return state.stop.status;
+  if (countIn(state, 'failed', 'cancelled') > 0) return 'completed_with_failures';
+  return 'completed';
+}
+
+/** Reply of the `progress` query. */
+export function progressOf(state: RunState): RunProgress {
+  const lads = state.ladOrder.map((lad) => {
+    const rec = state.lads[lad];
+    return { lad, status: rec.status, attempts: rec.attempts, ...(rec.result?.durationMs !== undefined && { durationMs: rec.result.durationMs }) };
+  });
+  return {
+    runId: state.runId,
+    status: state.status,
+    paused: state.paused,
+    counts: {
+      total: state.ladOrder.length,
+      queued: countIn(state, 'queued'),
+      running: countIn(state, 'running'),
+      retrying: countIn(state, 'retrying'),
+      succeeded: countIn(state, 'succeeded'),
+      failed: countIn(state, 'failed'),
+      cancelled: countIn(state, 'cancelled'),
+    },
+    lads,
+    finishedDurationsMs: lads.flatMap((l) => (l.durationMs !== undefined && l.status === 'succeeded' ? [l.durationMs] : [])),
+    ...(state.pool && { pool: state.pool }),
+    audit: [...state.audit],
+    startedAt: state.startedAt,
+  };
+}
+
+/** The results of finished LADs, in LAD order (for the manifest). */
+export const finishedResults = (state: RunState): LadResult[] =>
+  state.ladOrder.flatMap((lad) => (state.lads[lad].result ? [state.lads[lad].result] : []));
+
+/** Builds the run's summary. */
+export function summaryOf(
+  state: RunState,
+  nowMs: number,
+  extra: Pick<RunSummary, 'manifest' | 'finalCheck' | 'collated' | 'cleanedUp'>,
+): RunSummary {
+  const failures = state.ladOrder
+    .filter((lad) => state.lads[lad].status === 'failed')
+    .map((lad) => {
+      const result = state.lads[lad].result;
+      const lastAttempt = result?.attempts.at(-1);
+      return { lad, attempts: state.lads[lad].attempts, ...(lastAttempt && { lastAttempt }), ...(result?.error && { error: result.error }) };
+    });
+  const started = Date.parse(state.startedAt);
+  return {
+    runId: state.runId,
+    status: state.status,
+    ...(state.prepared && { container: state.prepared.container, jobId: state.prepared.jobId, poolId: state.prepared.poolId }),
+    ...extra,
+    counts: {
+      total: state.ladOrder.length,
+      succeeded: countIn(state, 'succeeded'),
+      failed: countIn(state, 'failed'),
+      cancelled: countIn(state, 'cancelled'),
+    },
+    failures,
+    ...(state.stop && { reason: state.stop.reason }),
+    audit: [...state.audit],
+    startedAt: state.startedAt,
+    finishedAt: new Date(nowMs).toISOString(),
+    durationMs: nowMs - started,
+  };
+}

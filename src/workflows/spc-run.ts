@@ -1,0 +1,194 @@
+/**
+ * spcRun: a whole run. Validate -> read the LADs -> prepare (container, inputs, pool, job) -> one ladRun child
+ * per LAD, started as slots under the cap free up, none while paused -> finalize (verify, manifest, collate,
+ * final check, cleanup) -> summary. Past `continueAsNewAfterEvents` (or when the server suggests it) the run
+ * stops starting children, lets those in flight finish, and continues as new carrying its state, so its history
+ * stays bounded whatever the LAD count.
+ */
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowFailure,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SpcActivities } from '../activities';
+import { ladWorkflowIdOf } from '../schemas/names';
+import { parseRunInput, type NormalisedRunInput, type RawRunInput } from '../schemas/run-input';
+import { RunStateSchema, type RunState } from '../schemas/run-state';
+import type { RunSummary } from '../schemas/summary';
+import { controlActivityOptions, finalizeActivityOptions } from './activity-options';
+import { ladRun } from './lad-run';
+import { registerControls } from './run-controls';
+import * as rs from './run-state';
+import { SpcLadCountKey, SpcLadKey, SpcRunIdKey, SpcStatusKey } from './search-attributes';
+
+const { readLadsCsv, checkRunInputs, prepareRun, stopRun } = proxyActivities<SpcActivities>(controlActivityOptions);
+const { finalizeRun } = proxyActivities<SpcActivities>(finalizeActivityOptions);
+
+/** Set by anything the fan-out loop must react to (a child result, a signal); cleared before each wait. */
+interface Wakeup {
+  flag: boolean;
+}
+
+/** Runs the SPC pipeline over a list of LADs; `carried` is only given by continue-as-new. */
+export async function spcRun(raw: RawRunInput, carried?: RunState): Promise<RunSummary> {
+  const parsed = parseRunInput(raw, workflowInfo().workflowId);
+  if (!parsed.ok) throw ApplicationFailure.nonRetryable(parsed.message, 'InvalidInputError');
+  const input = parsed.input;
+  const state: RunState = carried ? RunStateSchema.parse(carried) : rs.newRunState(input, input.lads ?? [], Date.now());
+  const wakeup: Wakeup = { flag: false };
+  const controls = registerControls(state, () => (wakeup.flag = true));
+  upsertSearchAttributes([
+    { key: SpcRunIdKey, value: input.runId },
+    { key: SpcStatusKey, value: state.status },
+  ]);
+
+  const children = new CancellationScope();
+  const inFlight = new Set<Promise<void>>();
+  try {
+    if (!carried) await prepare(input, state);
+    void controls.run();
+    const outcome = await children.run(() => fanOut(input, state, inFlight, wakeup));
+    if (outcome === 'continue') {
+      await condition(() => controls.idle() && allHandlersFinished());
+      state.continuedAsNew += 1;
+      log.info('continuing as new', { runId: state.runId, historyLength: workflowInfo().historyLength });
+      return await continueAsNew<typeof spcRun>(input, state);
+    }
+    if (state.stop) await stopChildren(state, children, inFlight);
+    await condition(() => controls.idle());
+    return await finalize(input, state);
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // `temporal workflow cancel`: the children scope is cancelled with ours; stop Batch, record, clean up.
+    await CancellationScope.nonCancellable(async () => {
+      rs.requestStop(state, Date.now(), 'cancelled', 'workflow cancellation requested');
+      await stopChildren(state, children, inFlight);
+      await finalize(input, state);
+    });
+    throw err;
+  }
+}
+
+/** Reads and checks the LADs and inputs (failing at once, before anything exists), then prepares Batch and Storage. */
+async function prepare(input: NormalisedRunInput, state: RunState): Promise<void> {
+  try {
+    if (input.ladsCsvBlob) {
+      const lads = await readLadsCsv({ source: input.ladsCsvBlob });
+      state.ladOrder = lads;
+      state.lads = Object.fromEntries(lads.map((lad) => [lad, { status: 'queued' as const, attempts: 0 }]));
+    }
+    await checkRunInputs({ recipe: input.recipe });
+  } catch (err) {
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+      throw ApplicationFailure.nonRetryable(err.cause.message, 'InvalidInputError');
+    }
+    throw err;
+  }
+  upsertSearchAttributes([{ key: SpcLadCountKey, value: state.ladOrder.length }]);
+  const prepared = await prepareRun({ runId: input.runId, recipe: input.recipe, pool: input.pool });
+  state.prepared = { container: prepared.container, jobId: prepared.jobId, poolId: prepared.poolId };
+  state.pool = prepared.pool;
+  state.status = state.paused ? 'paused' : 'running';
+  upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
+}
+
+/** Starts children as the cap and pause allow, until all LADs finish, the run stops, or history asks to continue. */
+async function fanOut(input: NormalisedRunInput, state: RunState, inFlight: Set<Promise<void>>, wakeup: Wakeup): Promise<'done' | 'continue'> {
+  for (;;) {
+    const now = Date.now();
+    if (now >= state.deadline) rs.requestStop(state, now, 'failed', `run timeout (${input.timeouts.runMs} ms) reached`);
+    if (rs.thresholdExceeded(state, input.failureThreshold)) {
+      rs.requestStop(state, now, 'failed', `failure threshold exceeded (${JSON.stringify(input.failureThreshold)})`);
+    }
+    if (state.stop || rs.allFinished(state)) return 'done';
+    const info = workflowInfo();
+    const mustContinue = info.continueAsNewSuggested || info.historyLength > input.continueAsNewAfterEvents;
+    if (mustContinue && inFlight.size === 0) return 'continue';
+    if (!mustContinue) {
+      for (const lad of rs.ladsToStart(state, input.maxConcurrentLads)) startLad(input, state, lad, inFlight, wakeup);
+    }
+    wakeup.flag = false;
+    // Wake on a child result, a signal, or the run deadline.
+    await condition(() => wakeup.flag, Math.max(1, state.deadline - Date.now()));
+  }
+}
+
+/** Starts one LAD's child; its result (or failure) lands in the state exactly once. */
+function startLad(input: NormalisedRunInput, state: RunState, lad: string, inFlight: Set<Promise<void>>, wakeup: Wakeup): void {
+  const prepared = state.prepared!;
+  rs.markStarted(state, lad);
+  const child: Promise<void> = startChild(ladRun, {
+    workflowId: ladWorkflowIdOf(input.runId, lad),
+    args: [
+      {
+        runId: input.runId,
+        lad,
+        jobId: prepared.jobId,
+        container: prepared.container,
+        recipe: input.recipe,
+        retry: input.retry,
+        timeouts: input.timeouts,
+        expectedFiles: input.outputs.expectedFiles,
+        pollIntervalMs: input.pollIntervalMs,
+        firstAttempt: state.lads[lad].attempts + 1,
+      },
+    ],
+    typedSearchAttributes: [
+      { key: SpcRunIdKey, value: input.runId },
+      { key: SpcLadKey, value: lad },
+      { key: SpcStatusKey, value: 'running' },
+    ],
+  })
+    .then((handle) => handle.result())
+    .then(
+      (result) => void rs.markFinished(state, result),
+      (err: unknown) => {
+        if (isCancellation(err) || (err instanceof ChildWorkflowFailure && isCancellation(err.cause))) return;
+        log.error('ladRun failed', { lad, error: (err as Error).message });
+        rs.markFinished(state, { lad, status: 'failed', attempts: [], error: (err as Error).message });
+      },
+    )
+    .finally(() => {
+      inFlight.delete(child);
+      wakeup.flag = true;
+    });
+  inFlight.add(child);
+}
+
+/** Stops a run: terminate the Batch job (no task keeps running), cancel the children, wait for them to settle. */
+async function stopChildren(state: RunState, children: CancellationScope, inFlight: Set<Promise<void>>): Promise<void> {
+  if (state.prepared) await stopRun({ jobId: state.prepared.jobId, reason: state.stop?.reason ?? 'stopped' });
+  children.cancel();
+  await Promise.all([...inFlight]);
+  rs.markUnfinishedCancelled(state);
+}
+
+/** Verifies, writes the manifest, collates, runs the final check and cleans up per policy; then the summary. */
+async function finalize(input: NormalisedRunInput, state: RunState): Promise<RunSummary> {
+  state.status = 'finalizing';
+  upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
+  const outcome = rs.finalStatus(state);
+  const extra = state.prepared
+    ? await finalizeRun({
+        runId: state.runId,
+        ...state.prepared,
+        lads: state.ladOrder.map((lad) => ({ lad, status: state.lads[lad].status })),
+        results: rs.finishedResults(state),
+        expectedFiles: input.outputs.expectedFiles,
+        cleanup: outcome === 'completed' ? input.cleanup.onSuccess : input.cleanup.onFailure,
+      })
+    : { cleanedUp: [] };
+  state.status = outcome;
+  upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
+  return rs.summaryOf(state, Date.now(), extra);
+}

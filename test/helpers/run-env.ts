@@ -1,0 +1,106 @@
+/**
+ * A run environment per test file: the shared Temporal dev server and Azurite of the running stack, plus a
+ * local Batch service started in-process on port 0; workflow code bundled once; workers on a unique task queue.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { connectClient } from '../../src/client';
+import { SPC_WORKFLOWS_PATH, SpcPlugin } from '../../src/plugin';
+import type { Config } from '../../src/schemas/config';
+import type { RawRunInput } from '../../src/schemas/run-input';
+import { startTestBatch, type TestBatch } from './local-batch';
+import { ensureStack, uniqueId } from './stack';
+
+export interface RunEnv {
+  config: Readonly<Config>;
+  client: Client;
+  batch: TestBatch;
+  blobs: BlobServiceClient;
+  taskQueue: string;
+  /** Starts an in-process worker with the SpcPlugin; `stop()` shuts it down and waits. */
+  startWorker(): Promise<{ worker: Worker; plugin: SpcPlugin; stop(): Promise<void> }>;
+  /** Starts `node dist/src/worker.js` as a separate process on this env's task queue. */
+  spawnWorker(): ChildProcess;
+  close(): Promise<void>;
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The workflow bundle, built once per test process. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: SPC_WORKFLOWS_PATH, logger: { log: () => undefined, info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined } });
+  return bundle;
+}
+
+export async function startRunEnv(options: { allocationDelayMs?: number; dataDir?: string } = {}): Promise<RunEnv> {
+  const stackConfig = await ensureStack();
+  const batch = await startTestBatch({ allocationDelayMs: options.allocationDelayMs ?? 200, dataDir: options.dataDir });
+  const taskQueue = uniqueId('run');
+  const config: Readonly<Config> = Object.freeze({
+    ...stackConfig,
+    SPC_TASK_QUEUE: taskQueue,
+    AZURE_BATCH_URL: batch.service.url,
+    AZURE_BATCH_ACCOUNT: batch.accountName,
+    AZURE_BATCH_KEY: batch.accountKey,
+  });
+  const client = await connectClient(config);
+  const blobs = BlobServiceClient.fromConnectionString(config.AZURE_STORAGE_CONNECTION_STRING);
+  const connection = await NativeConnection.connect({ address: config.SPC_TEMPORAL_ADDRESS });
+  const workers = new Set<() => Promise<void>>();
+  const children = new Set<ChildProcess>();
+  return {
+    config,
+    client,
+    batch,
+    blobs,
+    taskQueue,
+    async startWorker() {
+      const plugin = new SpcPlugin({ config });
+      const worker = await Worker.create({ connection, taskQueue, workflowBundle: await workflowBundle(), plugins: [plugin] });
+      const running = worker.run();
+      const stop = async () => {
+        workers.delete(stop);
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+      };
+      workers.add(stop);
+      return { worker, plugin, stop };
+    },
+    spawnWorker() {
+      const child = spawn(process.execPath, [path.resolve(__dirname, '../../src/worker.js')], {
+        env: { ...process.env, ...config },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      children.add(child);
+      child.on('exit', () => children.delete(child));
+      return child;
+    },
+    async close() {
+      for (const child of children) child.kill('SIGKILL');
+      await Promise.all([...workers].map((stop) => stop()));
+      await connection.close();
+      await client.connection.close();
+      await batch.stop();
+    },
+  };
+}
+
+/** A small, fast run input for tests: 300 ms spenser-sim tasks at tiny scale, short backoffs and heartbeats. */
+export function testInput(lads: string[], overrides: Partial<RawRunInput> = {}): RawRunInput {
+  return {
+    lads,
+    recipe: { name: 'spenser-sim', options: { durationMs: 300, scale: 0.01 } },
+    pool: { dedicatedNodes: 4, taskSlotsPerNode: 1 },
+    retry: { maxAttempts: 2, backoffMs: 200 },
+    timeouts: { heartbeatMs: 5000 },
+    pollIntervalMs: 250,
+    cleanup: { onSuccess: ['job'], onFailure: ['job'] },
+    ...overrides,
+  };
+}
+
+/** `count` distinct, valid LAD codes (E06000001...). */
+export const ladCodes = (count: number, prefix = 'E0600'): string[] =>
+  Array.from({ length: count }, (_, i) => `${prefix}${String(i + 1).padStart(9 - prefix.length, '0')}`);
