@@ -1,4 +1,5 @@
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 import type { Command } from 'commander';
 import { CliError, ExitCode, notFound, print, withClient } from './common';
 import { buildRunInput, type RunOptions } from './run';
@@ -26,7 +27,6 @@ async function describeSchedule(client: Client, id: string) {
     scheduleId: id,
     paused: description.state.paused,
     note: description.state.note,
-    cron: description.spec.cronExpressions ?? [],
     calendars: description.spec.calendars?.length ?? 0,
     timezone: description.spec.timezone,
     overlap: description.policies.overlap,
@@ -62,6 +62,7 @@ export function registerSchedule(program: Command): void {
     .action(async (scheduleId: string, options: CreateOptions) => {
       const overlap = OVERLAP[options.overlap];
       if (overlap === undefined) throw new CliError(`--overlap must be one of ${Object.keys(OVERLAP).join(', ')}`, ExitCode.usage);
+      if (!/^\d+(ms|s|m|h|d)$/.test(options.catchupWindow)) throw new CliError(`--catchup-window "${options.catchupWindow}" must be a number and a unit, e.g. 30m or 1h`, ExitCode.usage);
       // Each scheduled run gets its own run id from its workflow id, so the stored input carries none.
       const { runId: _, ...input } = buildRunInput({ ...options, runId: scheduleId });
       await withClient(async (client, config) => {
@@ -69,7 +70,7 @@ export function registerSchedule(program: Command): void {
           scheduleId,
           spec: { cronExpressions: [options.cron], timezone: options.timezone },
           action: { type: 'startWorkflow', workflowType: 'spcRun', workflowId: scheduleId, taskQueue: options.taskQueue ?? config.SPC_TASK_QUEUE, args: [input] },
-          policies: { overlap, catchupWindow: options.catchupWindow },
+          policies: { overlap, catchupWindow: options.catchupWindow as Duration },
           state: { paused: options.paused ?? false, note: `spc schedule create ${scheduleId}` },
         });
         print(options.json, await describeSchedule(client, scheduleId), (d) =>
