@@ -4,6 +4,7 @@ import { CliError, ExitCode } from './common';
 import { registerControl } from './control';
 import { registerDoctor } from './doctor';
 import { registerDownload } from './download';
+import { registerReport } from './report';
 import { registerRun } from './run';
 import { registerSchedule } from './schedule';
 import { registerStatus } from './status';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerSchedule(program);
   registerDownload(program);
   registerDoctor(program);
+  registerReport(program);
   return program;
 }
 

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { RunSummary } from '../../src/schemas/summary';
+import { launchBrowser } from '../helpers/browser';
 import { json, spc } from '../helpers/cli';
 import { startRunEnv, testInput, type RunEnv } from '../helpers/run-env';
 import { uniqueId } from '../helpers/stack';
@@ -107,6 +108,33 @@ describe('the spc CLI, driven as a subprocess', () => {
     assert.equal(summary.audit.find((a) => a.action === 'cancel')?.reason, 'wrong inputs');
   });
 
+  it('writes a run report that renders in Chromium: one timeline bar per attempt, one table row per LAD', async () => {
+    const runId = uniqueId('cli-report');
+    const input = testInput(['E06000001', 'E06000002', 'S12000033'], {
+      recipe: { name: 'spenser-sim', options: { durationMs: 300, scale: 0.01, failAttempts: { E06000002: 1 } } },
+    });
+    const run = await spc(env.config, ['run', '--input', inputFile(input), '--run-id', runId]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'spc-report-')), 'report.html');
+    const report = await spc(env.config, ['report', runId, '--to', file]);
+    assert.equal(report.code, 0, report.stderr);
+    assert.equal(report.stdout.trim(), file);
+
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`file://${file}`);
+      assert.equal(await page.locator('svg.timeline rect.attempt').count(), 4);
+      assert.equal(await page.locator('svg.timeline rect.attempt.failed').count(), 1);
+      assert.equal(await page.locator('table.lads tr.lad-row').count(), 3);
+      assert.equal(await page.locator('tr.lad-row[data-lad="E06000002"] td').nth(2).textContent(), '2');
+    } finally {
+      await browser.close();
+    }
+    const stored = await env.blobs.getContainerClient(`spc-${runId}`).getBlobClient('report.html').downloadToBuffer();
+    assert.equal(stored.toString('utf8'), readFileSync(file, 'utf8'));
+  });
+
   it('says a run does not exist with exit 5', async () => {
     const result = await spc(env.config, ['status', uniqueId('nope')]);
     assert.equal(result.code, 5);
@@ -123,7 +151,7 @@ describe('the spc CLI, driven as a subprocess', () => {
   });
 
   it('has --help with an example on every command', async () => {
-    for (const command of ['run', 'status', 'runs', 'watch', 'pause', 'resume', 'scale', 'cancel', 'download', 'doctor', 'schedule create']) {
+    for (const command of ['run', 'status', 'runs', 'watch', 'pause', 'resume', 'scale', 'cancel', 'download', 'report', 'doctor', 'schedule create']) {
       const help = await spc(env.config, [...command.split(' '), '--help']);
       assert.equal(help.code, 0, command);
       assert.match(help.stdout, /Example:\n {2}spc /, command);
