@@ -141,10 +141,20 @@ describe('the spc CLI, driven as a subprocess', () => {
     assert.match(result.stderr, /run .* not found/);
   });
 
-  it('doctor passes with a worker polling, and names a wrong Batch key with its fix', async () => {
+  it('doctor passes with a worker polling, with a connection string or Azure-style storage variables, and names a wrong Batch key with its fix', async () => {
     const ok = await spc(env.config, ['doctor']);
     assert.equal(ok.code, 0, ok.stdout);
     assert.equal(ok.stdout.trim().split('\n').length, 6);
+    const storage = /AccountName=([^;]+);AccountKey=([^;]+);BlobEndpoint=([^;]+);/.exec(env.config.AZURE_STORAGE_CONNECTION_STRING);
+    assert.ok(storage, 'the local stack uses a key-based connection string');
+    const azureStyle = await spc(env.config, ['doctor', '--json'], {
+      AZURE_STORAGE_CONNECTION_STRING: undefined,
+      AZURE_STORAGE_ACCOUNT_NAME: storage[1],
+      AZURE_STORAGE_ACCOUNT_KEY: storage[2],
+      AZURE_STORAGE_BLOB_ENDPOINT: storage[3],
+    });
+    assert.equal(azureStyle.code, 0, azureStyle.stdout);
+    assert.ok(json<{ ok: boolean }[]>(azureStyle).every((check) => check.ok));
     const bad = await spc(env.config, ['doctor'], { AZURE_BATCH_KEY: Buffer.from('wrong key').toString('base64') });
     assert.equal(bad.code, 6);
     assert.match(bad.stdout, /FAIL batch .*403.*AuthenticationFailed.* -> AZURE_BATCH_KEY is not the key of AZURE_BATCH_ACCOUNT/);

@@ -13,7 +13,9 @@ export interface CliResult {
 /** Runs `spc <args>` as a user would: a separate process, configured only through its environment. */
 export function spc(config: Readonly<Config>, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...config, ...extraEnv }, timeout: 120_000 }, (err, stdout, stderr) => {
+    // A variable given as undefined in extraEnv is removed, to test other forms of configuration.
+    const env = Object.fromEntries(Object.entries({ ...process.env, ...config, ...extraEnv }).filter(([, v]) => v !== undefined));
+    execFile(process.execPath, [CLI, ...args], { env, timeout: 120_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
