@@ -48,12 +48,29 @@ export function buildRunInput(options: RunOptions): RawRunInput & { runId: strin
   return raw as RawRunInput & { runId: string };
 }
 
+/** The one-line summary and the details the Temporal Web UI shows on a run (user metadata; no secrets). */
+export function runMetadata(input: RawRunInput): { staticSummary: string; staticDetails: string } {
+  const lads = input.lads ? `${input.lads.length} LADs` : `LADs from ${input.ladsCsvBlob?.container}/${input.ladsCsvBlob?.blob}`;
+  const recipe = input.recipe?.name ?? 'spenser-sim';
+  const pool = input.pool?.id && input.pool.id !== 'create' ? `pool ${input.pool.id}` : 'a new pool';
+  return {
+    staticSummary: `SPC run: ${lads}, recipe ${recipe}, on ${pool}`,
+    staticDetails: [
+      `**LADs**: ${input.lads ? input.lads.slice(0, 20).join(', ') + (input.lads.length > 20 ? ', ...' : '') : lads}`,
+      `**Recipe**: ${recipe}`,
+      `**Started by**: spc CLI`,
+      'Query `progress` for live counts; signals `pause`, `resume`, `cancel`; update `scalePool`.',
+    ].join('\n\n'),
+  };
+}
+
 /** Starts spcRun with `input` as its workflow id; returns the handle. */
 export async function startRun(client: Client, config: Readonly<Config>, input: RawRunInput & { runId: string }, taskQueue?: string) {
   return client.workflow.start('spcRun', {
     taskQueue: taskQueue ?? config.SPC_TASK_QUEUE,
     workflowId: input.runId,
     args: [input],
+    ...runMetadata(input),
   });
 }
 
