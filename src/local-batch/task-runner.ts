@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Attempt, Engine } from './engine';
 import { baseEnvironment } from './executor';
 import { checkAllTasksComplete } from './job-lifecycle';
-import { finishLeavingNode, setNodeState } from './nodes';
+import { finishLeavingNode, rebootNode, setNodeState } from './nodes';
 import { downloadResourceFiles, TransferError, uploadOutputFiles } from './transfers';
 import { taskKey, type FailureInfo, type NodeRecord, type PoolRecord, type TaskRecord } from './types';
 import { isoTime, parseDuration, UNLIMITED_MS } from './wire';
@@ -186,6 +186,7 @@ export function releaseSlot(engine: Engine, rec: TaskRecord): void {
   node.usedSlots -= slots;
   if (node.state === 'running' && node.usedSlots === 0) setNodeState(node, 'idle');
   if (node.leaving && node.running.size === 0) finishLeavingNode(engine, pool, node);
+  else if (node.rebootPending && node.running.size === 0) rebootNode(engine, pool, node, 'requeue');
   engine.touchPool(pool, false);
 }
 
