@@ -1,4 +1,5 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Attempt, Engine } from './engine';
 import { baseEnvironment } from './executor';
@@ -86,7 +87,9 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
   engine.attempts.set(rec, attempt);
   const taskDir = rec.taskDir!;
   const wd = path.join(taskDir, 'wd');
-  mkdirSync(wd, { recursive: true });
+  // Off the main thread: directory creation is the costliest step of a start on a busy disk.
+  await mkdir(wd, { recursive: true });
+  if (attempt.abandoned || engine.closed) return;
   if (!rec.prepared && rec.wire.resourceFiles?.length) {
     try {
       await downloadResourceFiles(wd, rec.wire.resourceFiles);
