@@ -39,7 +39,7 @@ export function setNodeState(node: NodeRecord, state: NodeRecord['state']): void
 
 /** Whether the scheduler may place tasks on this node. */
 export function nodeAcceptsTasks(node: NodeRecord): boolean {
-  return (node.state === 'idle' || node.state === 'running') && !node.leaving;
+  return (node.state === 'idle' || node.state === 'running') && !node.leaving && !node.schedulingDisabled && !node.rebootPending;
 }
 
 export function addNode(engine: Engine, pool: PoolRecord, isDedicated: boolean): NodeRecord {
@@ -220,6 +220,7 @@ export function rebootAfterRestart(engine: Engine, pool: PoolRecord): void {
     node.startPid = undefined;
     node.running = new Map();
     node.usedSlots = 0;
+    node.rebootPending = false;
     if (node.leaving) {
       pool.nodes.delete(node.id);
       continue;
@@ -229,4 +230,38 @@ export function rebootAfterRestart(engine: Engine, pool: PoolRecord): void {
     }
     bootNode(engine, pool, node);
   }
+}
+
+export type NodeTaskOption = 'requeue' | 'terminate' | 'taskcompletion' | 'retaineddata';
+
+/** Reboots a node: its tasks are requeued or terminated (or waited for), it goes `rebooting`, then boots again. */
+export function rebootNode(engine: Engine, pool: PoolRecord, node: NodeRecord, option: NodeTaskOption = 'requeue'): void {
+  if (node.running.size > 0 && (option === 'taskcompletion' || option === 'retaineddata')) {
+    node.rebootPending = true;
+    engine.touchPool(pool, false);
+    return;
+  }
+  node.rebootPending = false;
+  completeTaskOnNodeRemoval(engine, node, option === 'terminate' ? 'terminate' : 'requeue');
+  killStartTask(node);
+  setNodeState(node, 'rebooting');
+  engine.touchPool(pool, false);
+  engine.later(engine.options.allocationDelayMs, () => {
+    if (pool.nodes.get(node.id) !== node || node.state !== 'rebooting') return;
+    bootNode(engine, pool, node);
+  });
+}
+
+/** Disables scheduling on a node; its running tasks are requeued, terminated or left to finish. */
+export function disableNodeScheduling(engine: Engine, pool: PoolRecord, node: NodeRecord, option: 'requeue' | 'terminate' | 'taskcompletion' = 'requeue'): void {
+  node.schedulingDisabled = true;
+  if (option !== 'taskcompletion') completeTaskOnNodeRemoval(engine, node, option);
+  if (node.state === 'running' && node.running.size === 0) setNodeState(node, 'idle');
+  engine.touchPool(pool, false);
+}
+
+export function enableNodeScheduling(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
+  node.schedulingDisabled = false;
+  engine.touchPool(pool, false);
+  engine.kick();
 }
