@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Engine } from './engine';
 import { baseEnvironment, killRecordedGroup, type ProcessHandle } from './executor';
@@ -6,6 +6,7 @@ import { completeTaskOnNodeRemoval } from './task-runner';
 import { downloadResourceFiles, TransferError } from './transfers';
 import type { NodeRecord, PoolRecord } from './types';
 import { isoTime } from './wire';
+import { removeNodeDirNow } from './task-dirs';
 
 /**
  * Simulated compute nodes: allocation, the pool start task (once per node boot), removal on shrink or pool delete
@@ -159,7 +160,7 @@ async function runStartTask(engine: Engine, pool: PoolRecord, node: NodeRecord, 
 function dropNode(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
   killStartTask(node);
   pool.nodes.delete(node.id);
-  rmSync(engine.nodeRoot(node), { recursive: true, force: true });
+  removeNodeDirNow(engine.nodeRoot(node));
   engine.touchPool(pool);
 }
 
@@ -204,7 +205,7 @@ export function preemptNode(engine: Engine, pool: PoolRecord, node: NodeRecord):
   completeTaskOnNodeRemoval(engine, node, 'recover');
   killStartTask(node);
   setNodeState(node, 'preempted');
-  rmSync(engine.nodeRoot(node), { recursive: true, force: true });
+  removeNodeDirNow(engine.nodeRoot(node));
   engine.touchPool(pool, false);
   engine.later(engine.options.allocationDelayMs, () => {
     if (pool.nodes.get(node.id) !== node || node.state !== 'preempted') return;

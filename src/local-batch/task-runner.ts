@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Attempt, Engine } from './engine';
@@ -8,6 +7,7 @@ import { finishLeavingNode, rebootNode, setNodeState } from './nodes';
 import { downloadResourceFiles, TransferError, uploadOutputFiles } from './transfers';
 import { taskKey, type FailureInfo, type NodeRecord, type PoolRecord, type TaskRecord } from './types';
 import { isoTime, parseDuration, UNLIMITED_MS } from './wire';
+import { removeTaskDir } from './task-dirs';
 
 /**
  * The life of a task on a node: start, user retries on a non-zero exit (same node, same directory), uploads,
@@ -264,7 +264,7 @@ function scheduleRetention(engine: Engine, rec: TaskRecord): void {
 /** Deletes a completed task's directory once its retention time passed. */
 export function cleanupTaskDir(engine: Engine, rec: TaskRecord): void {
   if (rec.wire.state !== 'completed' || !rec.taskDir) return;
-  rmSync(rec.taskDir, { recursive: true, force: true });
+  removeTaskDir(rec.taskDir);
   rec.taskDir = undefined;
   rec.cleanedUp = true;
   engine.touchTask(rec);
