@@ -148,8 +148,21 @@ function duplicates(list: string[]): string[] {
 
 /** Derives a run id from a workflow id: Batch/Storage-safe characters, at most 40. */
 export function runIdFromWorkflowId(workflowId: string): string {
-  const cleaned = workflowId.replace(/[^A-Za-z0-9_-]/g, '-').replace(/^[-_]+/, '');
-  return (cleaned || 'run').slice(0, 40);
+  const cleaned = workflowId.replace(/[^A-Za-z0-9_-]/g, '-').replace(/^[-_]+/, '') || 'run';
+  if (cleaned.length <= 40) return cleaned;
+  // Truncating alone would give two runs of one schedule in the same minute the same id (and container and job):
+  // keep a readable prefix and add a hash of the whole workflow id.
+  return `${cleaned.slice(0, 31)}-${fnv1a(workflowId)}`;
+}
+
+/** 32-bit FNV-1a of a string as 8 hex digits: deterministic and pure, so workflow code may use it. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
 }
 
 /** Result of {@link parseRunInput}: the input, or one readable line per bad field. */
