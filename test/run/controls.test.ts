@@ -11,6 +11,7 @@ import { runExecutions } from '../helpers/histories';
 import { waitFor } from '../helpers/local-batch';
 import { ladCodes, startRunEnv, testInput, type RunEnv } from '../helpers/run-env';
 import { uniqueId } from '../helpers/stack';
+import { findOrBuildTemporal } from '../../src/stack/temporal-binary';
 
 const run = promisify(execFile);
 
@@ -111,7 +112,8 @@ describe('spcRun controls: pause, resume, scale, cancel', () => {
     const handle = await startSpcRun(env.client, input, { workflowId: runId, taskQueue: env.taskQueue });
     const jobId = jobIdOf(runId);
     await waitFor('a running task', async () => ((await taskStates(jobId).catch((): string[] => [])).includes('running') ? true : undefined), 30_000, 50);
-    const temporal = `${loadStackSettings().SPC_STACK_DIR}/tools/temporal`;
+    // The same CLI the stack runs (from PATH or built once into SPC_TOOLS_DIR).
+    const temporal = await findOrBuildTemporal(loadStackSettings().SPC_TOOLS_DIR, () => undefined);
     await run(temporal, ['workflow', 'cancel', '--workflow-id', runId, '--address', env.config.SPC_TEMPORAL_ADDRESS, '--namespace', env.config.SPC_TEMPORAL_NAMESPACE]);
     await assert.rejects(handle.result(), (err: unknown) => {
       assert.ok(err instanceof WorkflowFailedError);
