@@ -54,8 +54,28 @@ export function localStorageConnectionString(settings: StackSettings, storageKey
 const configKeys = Object.keys(ConfigSchema.shape) as (keyof Config)[];
 
 /**
+ * The storage connection string from the separate variables Azure tooling uses (account name, key and an optional
+ * blob endpoint), when no connection string is given. Returns undefined when neither form is set.
+ */
+function storageFromParts(env: NodeJS.ProcessEnv): string | undefined {
+  const name = env.AZURE_STORAGE_ACCOUNT_NAME;
+  const key = env.AZURE_STORAGE_ACCOUNT_KEY;
+  if (name === undefined && key === undefined) return undefined;
+  if (!name || !key) {
+    throw new RangeError(
+      `invalid configuration:\n  ${name ? 'AZURE_STORAGE_ACCOUNT_KEY' : 'AZURE_STORAGE_ACCOUNT_NAME'}: must be set together with ${name ? 'AZURE_STORAGE_ACCOUNT_NAME' : 'AZURE_STORAGE_ACCOUNT_KEY'}`,
+    );
+  }
+  const endpoint = env.AZURE_STORAGE_BLOB_ENDPOINT ?? `https://${name}.blob.core.windows.net`;
+  const protocol = endpoint.startsWith('http://') ? 'http' : 'https';
+  return `DefaultEndpointsProtocol=${protocol};AccountName=${name};AccountKey=${key};BlobEndpoint=${endpoint};`;
+}
+
+/**
  * Reads the worker's and client's configuration from the environment. A variable that is unset falls back
- * to the embedded local stack (its ports from the stack settings, its keys from the stack folder).
+ * to the embedded local stack (its ports from the stack settings, its keys from the stack folder). Storage may be
+ * given as one connection string or, Azure-style, as AZURE_STORAGE_ACCOUNT_NAME + AZURE_STORAGE_ACCOUNT_KEY
+ * (+ AZURE_STORAGE_BLOB_ENDPOINT, default https://<name>.blob.core.windows.net).
  * Throws a RangeError naming each bad variable and why.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
@@ -72,7 +92,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       AZURE_BATCH_KEY: secrets.batchKey,
     }),
   };
-  const given = Object.fromEntries(configKeys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
+  const given: Partial<Record<keyof Config, string>> = Object.fromEntries(configKeys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
+  const fromParts = given.AZURE_STORAGE_CONNECTION_STRING === undefined ? storageFromParts(env) : undefined;
+  if (fromParts) given.AZURE_STORAGE_CONNECTION_STRING = fromParts;
   const result = ConfigSchema.safeParse({ ...defaults, ...given });
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {

@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FaultSettings } from './faults';
 import { Faults } from './faults';
+import type { ProcessHandle } from './executor';
+import { ProcessPool } from './process-pool';
 import { Stats } from './stats';
 import { Store, type JournalEntry } from './store';
 import { taskKey, type JobRecord, type NodeRecord, type PoolRecord, type TaskCounts, type TaskRecord, type TaskState } from './types';
@@ -18,6 +20,7 @@ export interface EngineOptions {
 /** What the running task attempt holds; `abandoned` once something else (terminate, requeue, kill) took over. */
 export interface Attempt {
   abandoned: boolean;
+  handle?: ProcessHandle;
   pid?: number;
   timer?: NodeJS.Timeout;
 }
@@ -35,10 +38,13 @@ export class Engine {
   /** Active tasks waiting for a slot, per job, in queue order. */
   readonly queues = new Map<string, Set<TaskRecord>>();
   readonly counts = new Map<string, TaskCounts>();
+  /** The same counters weighted by requiredSlots (the taskSlotCounts of the task-counts API). */
+  readonly slotCounts = new Map<string, TaskCounts>();
   readonly attempts = new Map<TaskRecord, Attempt>();
   readonly store: Store;
   readonly faults: Faults;
   readonly stats = new Stats();
+  readonly processes = new ProcessPool();
   readonly key: Buffer;
   baseUrl = 'http://127.0.0.1';
   closed = false;
@@ -54,6 +60,14 @@ export class Engine {
     this.store.snapshotSource = () => this.snapshot();
     this.faults = new Faults(options.faults);
     mkdirSync(this.nodesDir, { recursive: true });
+  }
+
+  /**
+   * How long a deleted pool or job stays `deleting` before it is gone: the allocation delay, but at least 500 ms so
+   * a client can observe the state (and the 409s it implies) as it would on the real service.
+   */
+  get deletionDelayMs(): number {
+    return Math.max(this.options.allocationDelayMs, 500);
   }
 
   get nodesDir(): string {
@@ -138,27 +152,29 @@ export class Engine {
   }
 
   countsOf(jobId: string): TaskCounts {
-    const key = jobId.toLowerCase();
-    let counts = this.counts.get(key);
-    if (!counts) {
-      counts = { active: 0, running: 0, completed: 0, succeeded: 0, failed: 0 };
-      this.counts.set(key, counts);
-    }
-    return counts;
+    return counters(this.counts, jobId);
+  }
+
+  slotCountsOf(jobId: string): TaskCounts {
+    return counters(this.slotCounts, jobId);
+  }
+
+  private adjust(rec: TaskRecord, delta: number): void {
+    count(this.countsOf(rec.jobId), rec, delta, 1);
+    count(this.slotCountsOf(rec.jobId), rec, delta, rec.wire.requiredSlots);
   }
 
   /** Moves a task to `state`, keeping previousState, transition times and the job's counters right. */
   setTaskState(rec: TaskRecord, state: TaskState): void {
     const wire = rec.wire;
-    const counts = this.countsOf(rec.jobId);
-    uncount(counts, rec);
+    this.adjust(rec, -1);
     if (wire.state !== state) {
       wire.previousState = wire.state;
       wire.previousStateTransitionTime = wire.stateTransitionTime;
       wire.state = state;
       wire.stateTransitionTime = isoTime();
     }
-    count(counts, rec, 1);
+    this.adjust(rec, 1);
     const queue = this.queueOf(rec.jobId);
     if (state === 'active') queue.add(rec);
     else queue.delete(rec);
@@ -185,7 +201,7 @@ export class Engine {
       this.jobTasks.set(jobKey, list);
     }
     list.push(rec);
-    count(this.countsOf(rec.jobId), rec, 1);
+    this.adjust(rec, 1);
     if (rec.wire.state === 'active') this.queueOf(rec.jobId).add(rec);
   }
 
@@ -194,7 +210,7 @@ export class Engine {
     const key = taskKey(rec.jobId, rec.wire.id);
     if (this.tasks.get(key) !== rec) return;
     this.tasks.delete(key);
-    uncount(this.countsOf(rec.jobId), rec);
+    this.adjust(rec, -1);
     this.queueOf(rec.jobId).delete(rec);
     this.store.touch('task', key, () => null);
     const list = this.jobTasks.get(rec.jobId.toLowerCase());
@@ -224,11 +240,23 @@ export class Engine {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.processes.close();
     this.store.close();
   }
 }
 
-function count(counts: TaskCounts, rec: TaskRecord, delta: number): void {
+function counters(map: Map<string, TaskCounts>, jobId: string): TaskCounts {
+  const key = jobId.toLowerCase();
+  let counts = map.get(key);
+  if (!counts) {
+    counts = { active: 0, running: 0, completed: 0, succeeded: 0, failed: 0 };
+    map.set(key, counts);
+  }
+  return counts;
+}
+
+function count(counts: TaskCounts, rec: TaskRecord, sign: number, weight: number): void {
+  const delta = sign * weight;
   const state = rec.wire.state;
   if (state === 'active') counts.active += delta;
   else if (state === 'running' || state === 'preparing') counts.running += delta;
@@ -239,9 +267,6 @@ function count(counts: TaskCounts, rec: TaskRecord, delta: number): void {
   }
 }
 
-function uncount(counts: TaskCounts, rec: TaskRecord): void {
-  count(counts, rec, -1);
-}
 
 export function persistTask(rec: TaskRecord): unknown {
   return rec;

@@ -93,28 +93,46 @@ export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): 
   return 128 + (signal ? (constants.signals[signal] ?? 9) : 9);
 }
 
-/**
- * Starts the process; `onExit` gets the exit code exactly once. A command that cannot be started (not found,
- * not executable) exits like a shell would report it: 127 / 126.
- */
-export function startProcess(spec: ProcessSpec, onExit: (exitCode: number, detail?: string) => void): Started | undefined {
+export interface ProcessEvents {
+  /** The process is running (pid and its /proc start time, for orphan clean-up after a restart). */
+  onStarted?(pid: number, pidStart?: string): void;
+  /** Called exactly once. A command that cannot start exits like a shell reports it: 127 (not found) / 126. */
+  onExit(exitCode: number, detail?: string): void;
+}
+
+/** A started (or starting) process: kill() kills its whole process group, whenever it is called. */
+export interface ProcessHandle {
+  kill(): void;
+}
+
+/** Spawns the process in this Node process (the launcher's job; also the fallback when no launcher runs). */
+export function spawnDirect(spec: ProcessSpec, events: ProcessEvents): ProcessHandle {
   const argv = splitCommandLine(spec.commandLine);
-  const out = openSync(spec.stdoutPath, 'w');
-  const err = openSync(spec.stderrPath, 'w');
+  let pid: number | undefined;
   let done = false;
+  let killed = false;
   const finish = (exitCode: number, detail?: string) => {
     if (done) return;
     done = true;
-    onExit(exitCode, detail);
+    events.onExit(exitCode, detail);
   };
+  const out = openSync(spec.stdoutPath, 'w');
+  const err = openSync(spec.stderrPath, 'w');
   try {
     const child = spawn(argv[0] ?? '', argv.slice(1), { cwd: spec.cwd, env: spec.env, stdio: ['ignore', out, err], detached: true });
     child.once('error', (e: NodeJS.ErrnoException) => finish(e.code === 'EACCES' ? 126 : 127, e.message));
     child.once('exit', (code, signal) => finish(exitCodeOf(code, signal)));
-    if (child.pid === undefined) return undefined;
-    return { pid: child.pid, pidStart: processStartTime(child.pid) };
+    pid = child.pid;
+    if (pid !== undefined) events.onStarted?.(pid, processStartTime(pid));
   } finally {
     closeSync(out);
     closeSync(err);
   }
+  return {
+    kill() {
+      if (killed || done || pid === undefined) return;
+      killed = true;
+      killGroup(pid);
+    },
+  };
 }

@@ -10,6 +10,12 @@ import type { TaskRecord } from './types';
 
 /** The task file API: stdout.txt / stderr.txt at the task directory root, working files under wd/. */
 function taskDirOf(task: TaskRecord): string {
+  if (task.wire.state === 'active') {
+    // As the service answers (seen in a public report of the real API).
+    throw new BatchError(409, 'OperationInvalidForCurrentState', 'The specified operation is not valid for the current state of the resource.', [
+      { key: 'Reason', value: 'The files of the specified task cannot be accessed as the task state is still active' },
+    ]);
+  }
   if (task.cleanedUp) throw conflict('TaskFilesCleanedup', "The task's files have been cleaned up from the node after its retention time.");
   if (!task.taskDir || !existsSync(task.taskDir)) throw conflict('TaskFilesUnavailable', "The task's files are not available: it has not run, or its node is gone.");
   return task.taskDir;

@@ -118,3 +118,39 @@ export function send(req: IncomingMessage, res: ServerResponse, reply: Reply, re
 }
 
 export const newRequestId = (): string => randomUUID();
+
+function conditionNotMet(): BatchError {
+  return new BatchError(412, 'ConditionNotMet', 'The condition specified using HTTP conditional header(s) is not met.');
+}
+
+const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+function header(req: Request, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** If-Match / If-None-Match / If-(Un)Modified-Since on a read: 304 when unchanged, 412 when a precondition fails. */
+export function readConditions(req: Request, entity: { eTag: string; lastModified: string }): Reply | undefined {
+  const ifMatch = header(req, 'if-match');
+  if (ifMatch && ifMatch !== '*' && ifMatch !== entity.eTag) throw conditionNotMet();
+  const ifUnmodified = header(req, 'if-unmodified-since');
+  if (ifUnmodified && seconds(entity.lastModified) > Date.parse(ifUnmodified) / 1000) throw conditionNotMet();
+  const ifNoneMatch = header(req, 'if-none-match');
+  if (ifNoneMatch && (ifNoneMatch === '*' || ifNoneMatch === entity.eTag)) return { status: 304 };
+  const ifModified = header(req, 'if-modified-since');
+  if (ifModified && seconds(entity.lastModified) <= Date.parse(ifModified) / 1000) return { status: 304 };
+  return undefined;
+}
+
+/** The same headers on a write: any failed precondition is 412 ConditionNotMet and nothing changes. */
+export function writeConditions(req: Request, entity: { eTag: string; lastModified: string }): void {
+  const ifMatch = header(req, 'if-match');
+  if (ifMatch && ifMatch !== '*' && ifMatch !== entity.eTag) throw conditionNotMet();
+  const ifNoneMatch = header(req, 'if-none-match');
+  if (ifNoneMatch && (ifNoneMatch === '*' || ifNoneMatch === entity.eTag)) throw conditionNotMet();
+  const ifUnmodified = header(req, 'if-unmodified-since');
+  if (ifUnmodified && seconds(entity.lastModified) > Date.parse(ifUnmodified) / 1000) throw conditionNotMet();
+  const ifModified = header(req, 'if-modified-since');
+  if (ifModified && seconds(entity.lastModified) <= Date.parse(ifModified) / 1000) throw conditionNotMet();
+}

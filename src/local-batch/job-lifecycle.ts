@@ -1,7 +1,7 @@
 import type { Engine } from './engine';
 import { requeueTask, stopTask } from './task-runner';
 import type { FailureInfo, JobRecord, JobState, TaskRecord } from './types';
-import { isoTime } from './wire';
+import { isoTime, parseDuration, UNLIMITED_MS } from './wire';
 
 /** Job state changes: terminate (and onAllTasksComplete), disable / enable, delete. */
 export function setJobState(engine: Engine, job: JobRecord, state: JobState): void {
@@ -65,4 +65,22 @@ export function enableJob(engine: Engine, job: JobRecord): void {
     engine.kick();
     checkAllTasksComplete(engine, job.wire.id);
   });
+}
+
+const jobTimers = new WeakMap<JobRecord, NodeJS.Timeout>();
+
+/** Arms the job's maxWallClockTime (from its creation): when it passes, the job terminates with MaxWallClockTimeExpiry. */
+export function armJobWallClock(engine: Engine, job: JobRecord): void {
+  engine.cancel(jobTimers.get(job));
+  const limit = parseDuration(job.wire.constraints.maxWallClockTime) ?? UNLIMITED_MS;
+  if (limit >= UNLIMITED_MS) return;
+  const left = Date.parse(job.wire.creationTime) + limit - Date.now();
+  if (left >= 2 ** 31) return;
+  jobTimers.set(
+    job,
+    engine.later(Math.max(0, left), () => {
+      if (engine.jobs.get(job.wire.id.toLowerCase()) !== job) return;
+      if (['active', 'disabling', 'disabled', 'enabling'].includes(job.wire.state)) terminateJob(engine, job, 'MaxWallClockTimeExpiry');
+    }),
+  );
 }

@@ -1,12 +1,13 @@
 import type { Engine } from './engine';
 import { conflict, notFound } from './errors';
-import { entityHeaders, jsonBody, metadataUrl, type Reply, type Request } from './http';
-import { checkAllTasksComplete, disableJob, enableJob, runningTasksOf, setJobState, terminateJob } from './job-lifecycle';
+import { entityHeaders, jsonBody, metadataUrl, readConditions, writeConditions, type Reply, type Request } from './http';
+import { armJobWallClock, checkAllTasksComplete, disableJob, enableJob, runningTasksOf, setJobState, terminateJob } from './job-lifecycle';
 import { entityReply, listPage, route, type Route } from './routing';
 import { killTaskProcess } from './task-runner';
 import type { JobRecord, JobWire } from './types';
 import { isoTime, newETag, UNLIMITED } from './wire';
 import { JobAddSchema, JobDisableSchema, JobPatchSchema, JobTerminateSchema, JobUpdateSchema, parseBody, type JobPatch } from './wire-schemas';
+import { removeTaskDir } from './task-dirs';
 
 /** Job operations. */
 export function getJob(engine: Engine, jobId: string): JobRecord {
@@ -15,7 +16,8 @@ export function getJob(engine: Engine, jobId: string): JobRecord {
   return job;
 }
 
-function notDeleting(job: JobRecord): JobRecord {
+function notDeleting(job: JobRecord, req?: Request): JobRecord {
+  if (req) writeConditions(req, job.wire);
   if (job.wire.state === 'deleting') throw conflict('JobBeingDeleted', 'The specified job has been marked for deletion and is being reclaimed.');
   return job;
 }
@@ -50,12 +52,18 @@ function addJob(engine: Engine, req: Request): Reply {
   const job: JobRecord = { seq: engine.nextSeq(), wire };
   engine.jobs.set(body.id.toLowerCase(), job);
   engine.touchJob(job);
+  armJobWallClock(engine, job);
   checkAllTasksComplete(engine, job.wire.id);
   return { status: 201, headers: entityHeaders(job.wire, job.wire.url) };
 }
 
 function applyPatch(engine: Engine, job: JobRecord, body: JobPatch, replace: boolean): void {
   const wire = job.wire;
+  // Checked before any change: a rejected request changes nothing.
+  const newPool = body.poolInfo?.poolId;
+  if (newPool && wire.state !== 'disabled' && wire.poolInfo.poolId?.toLowerCase() !== newPool.toLowerCase()) {
+    throw conflict('JobNotDisabled', 'The pool of a job can only be changed while the job is disabled.');
+  }
   if (body.priority !== undefined || replace) wire.priority = body.priority ?? 0;
   if (body.maxParallelTasks !== undefined || replace) wire.maxParallelTasks = body.maxParallelTasks ?? -1;
   if (body.constraints || replace) {
@@ -65,13 +73,11 @@ function applyPatch(engine: Engine, job: JobRecord, body: JobPatch, replace: boo
     };
   }
   if (body.poolInfo?.poolId) {
-    if (wire.state !== 'disabled' && wire.poolInfo.poolId?.toLowerCase() !== body.poolInfo.poolId.toLowerCase()) {
-      throw conflict('JobNotDisabled', 'The pool of a job can only be changed while the job is disabled.');
-    }
     wire.poolInfo = { poolId: body.poolInfo.poolId };
     wire.executionInfo.poolId = body.poolInfo.poolId;
   }
   if (body.onAllTasksComplete || replace) wire.onAllTasksComplete = body.onAllTasksComplete ?? 'noaction';
+  if (body.constraints || replace) armJobWallClock(engine, job);
   if (body.metadata || replace) wire.metadata = body.metadata;
   engine.touchJob(job);
   engine.kick();
@@ -79,7 +85,7 @@ function applyPatch(engine: Engine, job: JobRecord, body: JobPatch, replace: boo
 }
 
 function patchJob(engine: Engine, req: Request, [jobId]: string[], replace: boolean): Reply {
-  const job = notDeleting(getJob(engine, jobId));
+  const job = notDeleting(getJob(engine, jobId), req);
   const body = replace ? parseBody(JobUpdateSchema, jsonBody(req)) : parseBody(JobPatchSchema, jsonBody(req));
   if (job.wire.state === 'completed' || job.wire.state === 'terminating') throw conflict('JobCompleted', 'The specified job is already in a completed state.');
   applyPatch(engine, job, body, replace);
@@ -87,33 +93,33 @@ function patchJob(engine: Engine, req: Request, [jobId]: string[], replace: bool
 }
 
 function disable(engine: Engine, req: Request, [jobId]: string[]): Reply {
-  const job = notDeleting(getJob(engine, jobId));
+  const job = notDeleting(getJob(engine, jobId), req);
   const body = parseBody(JobDisableSchema, jsonBody(req));
   if (!['active', 'disabling', 'disabled'].includes(job.wire.state)) throw conflict('JobNotActive', 'The specified job is not in an active state.');
   if (job.wire.state === 'active') disableJob(engine, job, body.disableTasks);
   return { status: 202, headers: entityHeaders(job.wire, job.wire.url) };
 }
 
-function enable(engine: Engine, _req: Request, [jobId]: string[]): Reply {
-  const job = notDeleting(getJob(engine, jobId));
+function enable(engine: Engine, req: Request, [jobId]: string[]): Reply {
+  const job = notDeleting(getJob(engine, jobId), req);
   if (!['disabled', 'disabling', 'enabling', 'active'].includes(job.wire.state)) throw conflict('JobNotDisabled', 'The specified job is not in a disabled state.');
   if (job.wire.state === 'disabled' || job.wire.state === 'disabling') enableJob(engine, job);
   return { status: 202, headers: entityHeaders(job.wire, job.wire.url) };
 }
 
 function terminate(engine: Engine, req: Request, [jobId]: string[]): Reply {
-  const job = notDeleting(getJob(engine, jobId));
+  const job = notDeleting(getJob(engine, jobId), req);
   const body = parseBody(JobTerminateSchema, jsonBody(req));
   if (job.wire.state === 'completed') throw conflict('JobCompleted', 'The specified job is already in a completed state.');
   if (job.wire.state !== 'terminating') terminateJob(engine, job, body.terminateReason ?? 'UserTerminate');
   return { status: 202, headers: entityHeaders(job.wire, job.wire.url) };
 }
 
-function deleteJob(engine: Engine, _req: Request, [jobId]: string[]): Reply {
-  const job = notDeleting(getJob(engine, jobId));
+function deleteJob(engine: Engine, req: Request, [jobId]: string[]): Reply {
+  const job = notDeleting(getJob(engine, jobId), req);
   setJobState(engine, job, 'deleting');
   for (const task of runningTasksOf(engine, job.wire.id)) killTaskProcess(engine, task);
-  engine.later(Math.min(engine.options.allocationDelayMs, 500), () => removeJob(engine, job));
+  engine.later(engine.deletionDelayMs, () => removeJob(engine, job));
   return { status: 202 };
 }
 
@@ -124,34 +130,22 @@ export function removeJob(engine: Engine, job: JobRecord): void {
   for (const task of engine.jobTasks.get(key) ?? []) {
     killTaskProcess(engine, task);
     engine.unindexTask(task);
+    // Deleting a job deletes its tasks' directories regardless of retention.
+    if (task.taskDir) removeTaskDir(task.taskDir);
   }
   engine.jobTasks.delete(key);
   engine.queues.delete(key);
   engine.counts.delete(key);
+  engine.slotCounts.delete(key);
   engine.jobs.delete(key);
   engine.store.touch('job', key, () => null);
 }
 
 function taskCounts(engine: Engine, req: Request, [jobId]: string[]): Reply {
   const job = getJob(engine, jobId);
-  const counts = engine.countsOf(job.wire.id);
-  const taskCounts = { ...counts };
-  let slots = { active: 0, running: 0, completed: 0, succeeded: 0, failed: 0 };
-  if (counts.active + counts.running + counts.completed < 100_000) {
-    slots = { active: 0, running: 0, completed: 0, succeeded: 0, failed: 0 };
-    for (const task of engine.jobTasks.get(job.wire.id.toLowerCase()) ?? []) {
-      if (engine.tasks.get(`${task.jobId.toLowerCase()}\u0000${task.wire.id.toLowerCase()}`) !== task) continue;
-      const n = task.wire.requiredSlots;
-      const s = task.wire.state;
-      if (s === 'active') slots.active += n;
-      else if (s === 'completed') {
-        slots.completed += n;
-        if (task.wire.executionInfo.result === 'failure') slots.failed += n;
-        else slots.succeeded += n;
-      } else slots.running += n;
-    }
-  }
-  return { status: 200, body: { 'odata.metadata': metadataUrl(req.origin, 'taskcounts/@Element'), taskCounts, taskSlotCounts: slots } };
+  const taskCounts = { ...engine.countsOf(job.wire.id) };
+  const taskSlotCounts = { ...engine.slotCountsOf(job.wire.id) };
+  return { status: 200, body: { 'odata.metadata': metadataUrl(req.origin, 'taskcounts/@Element'), taskCounts, taskSlotCounts } };
 }
 
 export const jobRoutes: Route[] = [
@@ -162,7 +156,7 @@ export const jobRoutes: Route[] = [
   }),
   route('GET', '/jobs/{jobId}', 'Job_Get', (e, req, [id]) => {
     const job = getJob(e, id);
-    return entityReply(req, job.wire, 'jobs/@Element', entityHeaders(job.wire));
+    return readConditions(req, job.wire) ?? entityReply(req, job.wire, 'jobs/@Element', entityHeaders(job.wire));
   }),
   route('PATCH', '/jobs/{jobId}', 'Job_Patch', (e, req, p) => patchJob(e, req, p, false)),
   route('PUT', '/jobs/{jobId}', 'Job_Update', (e, req, p) => patchJob(e, req, p, true)),

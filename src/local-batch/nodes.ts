@@ -1,17 +1,31 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Engine } from './engine';
-import { baseEnvironment, killGroup, killRecordedGroup, startProcess } from './executor';
+import { baseEnvironment, killRecordedGroup, type ProcessHandle } from './executor';
 import { completeTaskOnNodeRemoval } from './task-runner';
 import { downloadResourceFiles, TransferError } from './transfers';
 import type { NodeRecord, PoolRecord } from './types';
 import { isoTime } from './wire';
+import { removeNodeDirNow } from './task-dirs';
 
 /**
  * Simulated compute nodes: allocation, the pool start task (once per node boot), removal on shrink or pool delete
  * (honouring nodeDeallocationOption) and preemption of low-priority nodes.
  */
 let nodeCounter = 0;
+
+/** Running start-task processes (not persisted; a restart reboots every node). */
+const startHandles = new WeakMap<NodeRecord, ProcessHandle>();
+
+function killStartTask(node: NodeRecord): void {
+  startHandles.get(node)?.kill();
+  startHandles.delete(node);
+}
+
+/** Kills every running start task (service shutdown). */
+export function killStartTasks(engine: Engine): void {
+  for (const pool of engine.pools.values()) for (const node of pool.nodes.values()) killStartTask(node);
+}
 
 function newNodeId(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase();
@@ -26,7 +40,7 @@ export function setNodeState(node: NodeRecord, state: NodeRecord['state']): void
 
 /** Whether the scheduler may place tasks on this node. */
 export function nodeAcceptsTasks(node: NodeRecord): boolean {
-  return (node.state === 'idle' || node.state === 'running') && !node.leaving;
+  return (node.state === 'idle' || node.state === 'running') && !node.leaving && !node.schedulingDisabled && !node.rebootPending;
 }
 
 export function addNode(engine: Engine, pool: PoolRecord, isDedicated: boolean): NodeRecord {
@@ -127,19 +141,26 @@ async function runStartTask(engine: Engine, pool: PoolRecord, node: NodeRecord, 
     AZ_BATCH_TASK_WORKING_DIR: wd,
   };
   for (const s of startTask.environmentSettings ?? []) env[s.name] = s.value ?? '';
-  const started = startProcess(
+  const handle = engine.processes.start(
     { commandLine: startTask.commandLine, cwd: wd, env, stdoutPath: path.join(taskDir, 'stdout.txt'), stderrPath: path.join(taskDir, 'stderr.txt') },
-    (code) => finish(code),
+    {
+      onStarted: (pid, pidStart) => {
+        if (!stillBooting()) return;
+        node.startPid = pid;
+        node.startPidStart = pidStart;
+        engine.touchPool(pool, false);
+      },
+      onExit: (code) => finish(code),
+    },
   );
-  node.startPid = started?.pid;
-  node.startPidStart = started?.pidStart;
+  startHandles.set(node, handle);
 }
 
 /** Removes the node now: its directory, its start task, and it from the pool. */
 function dropNode(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
-  if (node.startPid) killGroup(node.startPid);
+  killStartTask(node);
   pool.nodes.delete(node.id);
-  rmSync(engine.nodeRoot(node), { recursive: true, force: true });
+  removeNodeDirNow(engine.nodeRoot(node));
   engine.touchPool(pool);
 }
 
@@ -182,9 +203,9 @@ export function setAllocationState(engine: Engine, pool: PoolRecord, state: Pool
 /** Preempts a low-priority node: it goes `preempted`, its tasks are requeued uncounted, and it comes back later. */
 export function preemptNode(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
   completeTaskOnNodeRemoval(engine, node, 'recover');
-  if (node.startPid) killGroup(node.startPid);
+  killStartTask(node);
   setNodeState(node, 'preempted');
-  rmSync(engine.nodeRoot(node), { recursive: true, force: true });
+  removeNodeDirNow(engine.nodeRoot(node));
   engine.touchPool(pool, false);
   engine.later(engine.options.allocationDelayMs, () => {
     if (pool.nodes.get(node.id) !== node || node.state !== 'preempted') return;
@@ -200,6 +221,7 @@ export function rebootAfterRestart(engine: Engine, pool: PoolRecord): void {
     node.startPid = undefined;
     node.running = new Map();
     node.usedSlots = 0;
+    node.rebootPending = false;
     if (node.leaving) {
       pool.nodes.delete(node.id);
       continue;
@@ -209,4 +231,38 @@ export function rebootAfterRestart(engine: Engine, pool: PoolRecord): void {
     }
     bootNode(engine, pool, node);
   }
+}
+
+export type NodeTaskOption = 'requeue' | 'terminate' | 'taskcompletion' | 'retaineddata';
+
+/** Reboots a node: its tasks are requeued or terminated (or waited for), it goes `rebooting`, then boots again. */
+export function rebootNode(engine: Engine, pool: PoolRecord, node: NodeRecord, option: NodeTaskOption = 'requeue'): void {
+  if (node.running.size > 0 && (option === 'taskcompletion' || option === 'retaineddata')) {
+    node.rebootPending = true;
+    engine.touchPool(pool, false);
+    return;
+  }
+  node.rebootPending = false;
+  completeTaskOnNodeRemoval(engine, node, option === 'terminate' ? 'terminate' : 'requeue');
+  killStartTask(node);
+  setNodeState(node, 'rebooting');
+  engine.touchPool(pool, false);
+  engine.later(engine.options.allocationDelayMs, () => {
+    if (pool.nodes.get(node.id) !== node || node.state !== 'rebooting') return;
+    bootNode(engine, pool, node);
+  });
+}
+
+/** Disables scheduling on a node; its running tasks are requeued, terminated or left to finish. */
+export function disableNodeScheduling(engine: Engine, pool: PoolRecord, node: NodeRecord, option: 'requeue' | 'terminate' | 'taskcompletion' = 'requeue'): void {
+  node.schedulingDisabled = true;
+  if (option !== 'taskcompletion') completeTaskOnNodeRemoval(engine, node, option);
+  if (node.state === 'running' && node.running.size === 0) setNodeState(node, 'idle');
+  engine.touchPool(pool, false);
+}
+
+export function enableNodeScheduling(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
+  node.schedulingDisabled = false;
+  engine.touchPool(pool, false);
+  engine.kick();
 }

@@ -1,11 +1,11 @@
 import type { Engine } from './engine';
-import { BatchError, conflict, invalidProperty, missingProperty, notFound } from './errors';
-import { entityHeaders, jsonBody, type Reply, type Request } from './http';
-import { addNode, afterNodeChange, removeNode, setAllocationState } from './nodes';
+import { conflict, invalidProperty, missingProperty, notFound } from './errors';
+import { entityHeaders, jsonBody, readConditions, writeConditions, type Reply, type Request } from './http';
+import { addNode, afterNodeChange, disableNodeScheduling, enableNodeScheduling, rebootNode, removeNode, setAllocationState } from './nodes';
 import { entityReply, listPage, route, type Route } from './routing';
 import type { NodeRecord, PoolRecord, PoolWire } from './types';
 import { isoTime, newETag, parseDuration } from './wire';
-import { NodeRemoveSchema, parseBody, PoolAddSchema, PoolPatchSchema, PoolResizeSchema, PoolUpdatePropertiesSchema } from './wire-schemas';
+import { NodeDisableSchedulingSchema, NodeRebootSchema, NodeRemoveSchema, parseBody, PoolAddSchema, PoolPatchSchema, PoolResizeSchema, PoolUpdatePropertiesSchema } from './wire-schemas';
 
 /** Pool and compute-node operations. */
 export function getPool(engine: Engine, poolId: string): PoolRecord {
@@ -14,8 +14,9 @@ export function getPool(engine: Engine, poolId: string): PoolRecord {
   return pool;
 }
 
-function activePool(engine: Engine, poolId: string): PoolRecord {
+function activePool(engine: Engine, poolId: string, req?: Request): PoolRecord {
   const pool = getPool(engine, poolId);
+  if (req) writeConditions(req, pool.wire);
   if (pool.wire.state === 'deleting') throw conflict('PoolBeingDeleted', 'The specified pool has been marked for deletion and is being reclaimed.');
   return pool;
 }
@@ -34,8 +35,8 @@ function nodeWire(engine: Engine, pool: PoolRecord, node: NodeRecord): Record<st
   return {
     id: node.id,
     url: engine.nodeUrl(pool.wire.id, node.id),
-    state: node.state,
-    schedulingState: 'enabled',
+    state: node.schedulingDisabled && node.state === 'idle' ? 'offline' : node.state,
+    schedulingState: node.schedulingDisabled ? 'disabled' : 'enabled',
     stateTransitionTime: node.stateTransitionTime,
     lastBootTime: node.lastBootTime,
     allocationTime: node.allocationTime,
@@ -90,7 +91,7 @@ export function resumePool(engine: Engine, pool: PoolRecord): void {
 
 function finishDelete(engine: Engine, pool: PoolRecord): void {
   for (const node of [...pool.nodes.values()]) removeNode(engine, pool, node, 'requeue');
-  engine.later(engine.options.allocationDelayMs, () => {
+  engine.later(engine.deletionDelayMs, () => {
     const key = pool.wire.id.toLowerCase();
     if (engine.pools.get(key) !== pool) return;
     engine.pools.delete(key);
@@ -150,7 +151,7 @@ function listPools(engine: Engine, req: Request): Reply {
 }
 
 function patchPool(engine: Engine, req: Request, [poolId]: string[], replace: boolean): Reply {
-  const pool = activePool(engine, poolId);
+  const pool = activePool(engine, poolId, req);
   const body = replace ? parseBody(PoolUpdatePropertiesSchema, jsonBody(req)) : parseBody(PoolPatchSchema, jsonBody(req));
   if (replace || body.startTask) pool.wire.startTask = body.startTask;
   if (replace || body.metadata) pool.wire.metadata = body.metadata;
@@ -159,7 +160,7 @@ function patchPool(engine: Engine, req: Request, [poolId]: string[], replace: bo
 }
 
 function resizePool(engine: Engine, req: Request, [poolId]: string[]): Reply {
-  const pool = activePool(engine, poolId);
+  const pool = activePool(engine, poolId, req);
   const body = parseBody(PoolResizeSchema, jsonBody(req));
   checkResizeTimeout(body.resizeTimeout);
   if (pool.wire.allocationState !== 'steady') throw conflict('PoolBeingResized', 'The specified pool is being resized; the operation is not allowed until it is steady.');
@@ -171,8 +172,8 @@ function resizePool(engine: Engine, req: Request, [poolId]: string[]): Reply {
   return { status: 202, headers: entityHeaders(pool.wire, pool.wire.url) };
 }
 
-function stopResize(engine: Engine, _req: Request, [poolId]: string[]): Reply {
-  const pool = activePool(engine, poolId);
+function stopResize(engine: Engine, req: Request, [poolId]: string[]): Reply {
+  const pool = activePool(engine, poolId, req);
   if (pool.wire.allocationState === 'resizing') {
     engine.cancel(pool.pendingResize);
     pool.pendingResize = undefined;
@@ -183,7 +184,7 @@ function stopResize(engine: Engine, _req: Request, [poolId]: string[]): Reply {
 }
 
 function removeNodes(engine: Engine, req: Request, [poolId]: string[]): Reply {
-  const pool = activePool(engine, poolId);
+  const pool = activePool(engine, poolId, req);
   const body = parseBody(NodeRemoveSchema, jsonBody(req));
   if (pool.wire.allocationState !== 'steady') throw conflict('PoolBeingResized', 'The specified pool is being resized; the operation is not allowed until it is steady.');
   const nodes = body.nodeList.map((id) => pool.nodes.get(id));
@@ -198,8 +199,8 @@ function removeNodes(engine: Engine, req: Request, [poolId]: string[]): Reply {
   return { status: 202, headers: entityHeaders(pool.wire, pool.wire.url) };
 }
 
-function deletePool(engine: Engine, _req: Request, [poolId]: string[]): Reply {
-  const pool = activePool(engine, poolId);
+function deletePool(engine: Engine, req: Request, [poolId]: string[]): Reply {
+  const pool = activePool(engine, poolId, req);
   engine.cancel(pool.pendingResize);
   pool.pendingResize = undefined;
   pool.wire.previousState = pool.wire.state;
@@ -213,6 +214,8 @@ function deletePool(engine: Engine, _req: Request, [poolId]: string[]): Reply {
   return { status: 202 };
 }
 
+const nodeBusy = () => conflict('OperationInvalidForCurrentState', 'The specified operation is not valid for the current state of the resource.');
+
 function getNode(engine: Engine, poolId: string, nodeId: string): { pool: PoolRecord; node: NodeRecord } {
   const pool = getPool(engine, poolId);
   const node = pool.nodes.get(nodeId);
@@ -220,12 +223,44 @@ function getNode(engine: Engine, poolId: string, nodeId: string): { pool: PoolRe
   return { pool, node };
 }
 
+const COUNT_KEYS: Record<string, string> = {
+  creating: 'creating',
+  idle: 'idle',
+  preempted: 'preempted',
+  running: 'running',
+  starting: 'starting',
+  starttaskfailed: 'startTaskFailed',
+  leavingpool: 'leavingPool',
+  unusable: 'unusable',
+  waitingforstarttask: 'waitingForStartTask',
+  rebooting: 'rebooting',
+};
+
+/** Account_ListPoolNodeCounts: nodes per pool by state, dedicated and low-priority apart. */
+function nodeCounts(engine: Engine, req: Request): Reply {
+  const zero = () => ({
+    creating: 0, idle: 0, offline: 0, preempted: 0, rebooting: 0, reimaging: 0, running: 0, starting: 0,
+    startTaskFailed: 0, leavingPool: 0, unknown: 0, unusable: 0, waitingForStartTask: 0, upgradingOS: 0, total: 0,
+  });
+  const pools = [...engine.pools.values()].sort((a, b) => a.seq - b.seq);
+  return listPage(req, pools, (p) => p.seq, () => true, (pool) => {
+    const counts = { poolId: pool.wire.id, dedicated: zero(), lowPriority: zero() };
+    for (const node of pool.nodes.values()) {
+      const bucket: Record<string, number> = node.isDedicated ? counts.dedicated : counts.lowPriority;
+      bucket[node.schedulingDisabled && node.state === 'idle' ? 'offline' : (COUNT_KEYS[node.state] ?? 'unknown')]++;
+      bucket.total++;
+    }
+    return counts;
+  }, 'poolnodecounts');
+}
+
 export const poolRoutes: Route[] = [
+  route('GET', '/nodecounts', 'Account_ListPoolNodeCounts', nodeCounts),
   route('POST', '/pools', 'Pool_Add', addPool),
   route('GET', '/pools', 'Pool_List', listPools),
   route('GET', '/pools/{poolId}', 'Pool_Get', (e, req, [id]) => {
     const pool = getPool(e, id);
-    return entityReply(req, poolWire(pool), 'pools/@Element', entityHeaders(pool.wire));
+    return readConditions(req, pool.wire) ?? entityReply(req, poolWire(pool), 'pools/@Element', entityHeaders(pool.wire));
   }),
   route('HEAD', '/pools/{poolId}', 'Pool_Exists', (e, _req, [id]) => ({ status: 200, headers: entityHeaders(getPool(e, id).wire) })),
   route('PATCH', '/pools/{poolId}', 'Pool_Patch', (e, req, p) => patchPool(e, req, p, false)),
@@ -239,10 +274,27 @@ export const poolRoutes: Route[] = [
     const nodes = [...pool.nodes.values()];
     return listPage(req, nodes, (n) => nodes.indexOf(n), () => true, (n) => nodeWire(e, pool, n), `pools/${pool.wire.id}/nodes`);
   }),
+  route('POST', '/pools/{poolId}/nodes/{nodeId}/reboot', 'ComputeNode_Reboot', (e, req, [poolId, nodeId]) => {
+    const { pool, node } = getNode(e, poolId, nodeId);
+    const body = parseBody(NodeRebootSchema, jsonBody(req));
+    if (!['idle', 'running', 'starttaskfailed', 'unusable'].includes(node.state)) throw nodeBusy();
+    rebootNode(e, pool, node, body.nodeRebootOption);
+    return { status: 202, headers: { DataServiceId: e.nodeUrl(pool.wire.id, node.id) } };
+  }),
+  route('POST', '/pools/{poolId}/nodes/{nodeId}/disablescheduling', 'ComputeNode_DisableScheduling', (e, req, [poolId, nodeId]) => {
+    const { pool, node } = getNode(e, poolId, nodeId);
+    const body = parseBody(NodeDisableSchedulingSchema, jsonBody(req));
+    disableNodeScheduling(e, pool, node, body.nodeDisableSchedulingOption);
+    return { status: 200, headers: { DataServiceId: e.nodeUrl(pool.wire.id, node.id) } };
+  }),
+  route('POST', '/pools/{poolId}/nodes/{nodeId}/enablescheduling', 'ComputeNode_EnableScheduling', (e, _req, [poolId, nodeId]) => {
+    const { pool, node } = getNode(e, poolId, nodeId);
+    enableNodeScheduling(e, pool, node);
+    return { status: 200, headers: { DataServiceId: e.nodeUrl(pool.wire.id, node.id) } };
+  }),
   route('GET', '/pools/{poolId}/nodes/{nodeId}', 'ComputeNode_Get', (e, req, [poolId, nodeId]) => {
     const { pool, node } = getNode(e, poolId, nodeId);
     return entityReply(req, nodeWire(e, pool, node), `pools/${pool.wire.id}/nodes/@Element`, {});
   }),
 ];
 
-export { BatchError };

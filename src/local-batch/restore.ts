@@ -1,6 +1,6 @@
 import type { Engine } from './engine';
 import { killRecordedGroup } from './executor';
-import { setJobState } from './job-lifecycle';
+import { armJobWallClock, setJobState } from './job-lifecycle';
 import { removeJob } from './jobs';
 import { rebootAfterRestart } from './nodes';
 import { resumePool } from './pools';
@@ -78,6 +78,7 @@ export function resumeAfterRestore(engine: Engine): void {
       setJobState(engine, job, 'completed');
     } else if (state === 'disabling') setJobState(engine, job, 'disabled');
     else if (state === 'enabling') setJobState(engine, job, 'active');
+    if (engine.jobs.has(job.wire.id.toLowerCase())) armJobWallClock(engine, job);
   }
   engine.kick();
 }

@@ -1,7 +1,7 @@
 import type { Engine } from './engine';
 import { nodeAcceptsTasks } from './nodes';
 import { startOnNode } from './task-runner';
-import type { JobRecord, NodeRecord, PoolRecord } from './types';
+import { taskKey, type JobRecord, type NodeRecord, type PoolRecord, type TaskRecord } from './types';
 
 /**
  * One scheduling pass, run whenever something frees or adds capacity or work (task added, task finished, node
@@ -41,6 +41,7 @@ function fillPool(engine: Engine, pool: PoolRecord, jobs: JobRecord[]): void {
     let running = engine.countsOf(job.wire.id).running;
     for (const task of queue) {
       if (free <= 0 || running >= limit) break;
+      if (task.wire.dependsOn && !dependenciesMet(engine, task)) continue;
       const slots = task.wire.requiredSlots;
       const node = pickNode(nodes, slotsPerNode, slots, pack);
       if (!node) continue;
@@ -58,4 +59,26 @@ function pickNode(nodes: NodeRecord[], slotsPerNode: number, slots: number, pack
     if (!best || (pack ? node.usedSlots > best.usedSlots : node.usedSlots < best.usedSlots)) best = node;
   }
   return best;
+}
+
+interface DependsOn {
+  taskIds?: string[];
+  taskIdRanges?: { start: number; end: number }[];
+}
+
+/**
+ * Task dependencies: a task runs once every task it names has completed successfully (a failed dependency blocks
+ * it, the default dependencyAction). Ids in a range that do not exist are ignored; a named id that does not exist
+ * (yet) keeps the task waiting.
+ */
+function dependenciesMet(engine: Engine, task: TaskRecord): boolean {
+  const deps = task.wire.dependsOn as DependsOn;
+  const done = (id: string, required: boolean) => {
+    const dep = engine.tasks.get(taskKey(task.jobId, id));
+    if (!dep) return !required;
+    return dep.wire.state === 'completed' && dep.wire.executionInfo.result === 'success';
+  };
+  for (const id of deps.taskIds ?? []) if (!done(id, true)) return false;
+  for (const range of deps.taskIdRanges ?? []) for (let i = range.start; i <= range.end; i++) if (!done(String(i), false)) return false;
+  return true;
 }

@@ -4,11 +4,11 @@ import { handleAdmin } from './admin';
 import { verifySharedKey } from './auth';
 import { Engine } from './engine';
 import { BatchError } from './errors';
-import { killGroup } from './executor';
 import type { FaultSettings } from './faults';
 import { fileRoutes } from './files';
 import { errorReply, newRequestId, parseQuery, readBody, send, type Reply, type Request } from './http';
 import { jobRoutes } from './jobs';
+import { killStartTasks } from './nodes';
 import { poolRoutes } from './pools';
 import { restoreState, resumeAfterRestore } from './restore';
 import type { Route } from './routing';
@@ -152,9 +152,9 @@ export async function startLocalBatchService(o: LocalBatchOptions): Promise<Loca
       closing ??= (async () => {
         for (const attempt of engine.attempts.values()) {
           attempt.abandoned = true;
-          if (attempt.pid) killGroup(attempt.pid);
+          attempt.handle?.kill();
         }
-        for (const pool of engine.pools.values()) for (const node of pool.nodes.values()) if (node.startPid) killGroup(node.startPid);
+        killStartTasks(engine);
         engine.shutdown();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -1,12 +1,13 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Attempt, Engine } from './engine';
-import { baseEnvironment, killGroup, startProcess } from './executor';
+import { baseEnvironment } from './executor';
 import { checkAllTasksComplete } from './job-lifecycle';
-import { finishLeavingNode, setNodeState } from './nodes';
+import { finishLeavingNode, rebootNode, setNodeState } from './nodes';
 import { downloadResourceFiles, TransferError, uploadOutputFiles } from './transfers';
 import { taskKey, type FailureInfo, type NodeRecord, type PoolRecord, type TaskRecord } from './types';
 import { isoTime, parseDuration, UNLIMITED_MS } from './wire';
+import { removeTaskDir } from './task-dirs';
 
 /**
  * The life of a task on a node: start, user retries on a non-zero exit (same node, same directory), uploads,
@@ -86,7 +87,9 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
   engine.attempts.set(rec, attempt);
   const taskDir = rec.taskDir!;
   const wd = path.join(taskDir, 'wd');
-  mkdirSync(wd, { recursive: true });
+  // Off the main thread: directory creation is the costliest step of a start on a busy disk.
+  await mkdir(wd, { recursive: true });
+  if (attempt.abandoned || engine.closed) return;
   if (!rec.prepared && rec.wire.resourceFiles?.length) {
     try {
       await downloadResourceFiles(wd, rec.wire.resourceFiles);
@@ -111,22 +114,37 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
   if (engine.faults.takeTaskFailure()) {
     setImmediate(() => onExit(1));
   } else {
-    const started = startProcess(
+    attempt.handle = engine.processes.start(
       { commandLine: rec.wire.commandLine, cwd: wd, env: taskEnv(engine, rec, node, taskDir), stdoutPath: path.join(taskDir, 'stdout.txt'), stderrPath: path.join(taskDir, 'stderr.txt') },
-      onExit,
+      {
+        onStarted: (pid, pidStart) => {
+          if (attempt.abandoned) return;
+          attempt.pid = pid;
+          rec.pid = pid;
+          rec.pidStart = pidStart;
+          engine.touchTask(rec);
+        },
+        onExit,
+      },
     );
-    attempt.pid = started?.pid;
-    rec.pid = started?.pid;
-    rec.pidStart = started?.pidStart;
-    engine.touchTask(rec);
   }
+  armWallClock(engine, rec);
+}
+
+/** (Re)arms the running attempt's maxWallClockTime, counted from the attempt's start (also after a task update). */
+export function armWallClock(engine: Engine, rec: TaskRecord): void {
+  const attempt = engine.attempts.get(rec);
+  if (!attempt || attempt.abandoned) return;
+  engine.cancel(attempt.timer);
+  attempt.timer = undefined;
   const wallClockMs = parseDuration(rec.wire.constraints.maxWallClockTime) ?? UNLIMITED_MS;
-  if (wallClockMs < 2 ** 31) {
-    attempt.timer = engine.later(wallClockMs, () => {
-      if (attempt.abandoned || rec.wire.state !== 'running') return;
-      stopTask(engine, rec, taskEndedByWallClock);
-    });
-  }
+  const started = Date.parse(rec.wire.executionInfo.startTime ?? isoTime());
+  const left = started + wallClockMs - Date.now();
+  if (wallClockMs >= UNLIMITED_MS || left >= 2 ** 31) return;
+  attempt.timer = engine.later(Math.max(0, left), () => {
+    if (attempt.abandoned || rec.wire.state !== 'running') return;
+    stopTask(engine, rec, taskEndedByWallClock);
+  });
 }
 
 async function afterExit(engine: Engine, rec: TaskRecord, node: NodeRecord, attempt: Attempt, exitCode: number): Promise<void> {
@@ -171,6 +189,7 @@ export function releaseSlot(engine: Engine, rec: TaskRecord): void {
   node.usedSlots -= slots;
   if (node.state === 'running' && node.usedSlots === 0) setNodeState(node, 'idle');
   if (node.leaving && node.running.size === 0) finishLeavingNode(engine, pool, node);
+  else if (node.rebootPending && node.running.size === 0) rebootNode(engine, pool, node, 'requeue');
   engine.touchPool(pool, false);
 }
 
@@ -179,7 +198,7 @@ function abandonAttempt(engine: Engine, rec: TaskRecord): void {
   if (attempt) {
     attempt.abandoned = true;
     engine.cancel(attempt.timer);
-    if (attempt.pid) killGroup(attempt.pid);
+    attempt.handle?.kill();
     engine.attempts.delete(rec);
   }
   rec.pid = undefined;
@@ -209,7 +228,7 @@ export function completeTask(engine: Engine, rec: TaskRecord, outcome: { exitCod
 export function stopTask(engine: Engine, rec: TaskRecord, failureInfo: FailureInfo): void {
   const ran = rec.wire.state === 'running' || rec.wire.state === 'preparing';
   const attempt = engine.attempts.get(rec);
-  completeTask(engine, rec, { exitCode: ran && attempt?.pid ? 137 : undefined, failureInfo });
+  completeTask(engine, rec, { exitCode: ran && attempt?.handle ? 137 : undefined, failureInfo });
 }
 
 /**
@@ -245,7 +264,7 @@ function scheduleRetention(engine: Engine, rec: TaskRecord): void {
 /** Deletes a completed task's directory once its retention time passed. */
 export function cleanupTaskDir(engine: Engine, rec: TaskRecord): void {
   if (rec.wire.state !== 'completed' || !rec.taskDir) return;
-  rmSync(rec.taskDir, { recursive: true, force: true });
+  removeTaskDir(rec.taskDir);
   rec.taskDir = undefined;
   rec.cleanedUp = true;
   engine.touchTask(rec);

@@ -1,13 +1,14 @@
 import type { Engine } from './engine';
 import { BatchError, conflict, invalidProperty, notFound } from './errors';
-import { entityHeaders, jsonBody, metadataUrl, type Reply, type Request } from './http';
+import { entityHeaders, jsonBody, metadataUrl, readConditions, writeConditions, type Reply, type Request } from './http';
 import { getJob } from './jobs';
 import { checkAllTasksComplete } from './job-lifecycle';
 import { entityReply, listPage, route, type Route } from './routing';
-import { killTaskProcess, stopTask, taskEndedByUser } from './task-runner';
+import { armWallClock, killTaskProcess, stopTask, taskEndedByUser } from './task-runner';
 import { taskKey, type JobRecord, type TaskRecord, type TaskWire } from './types';
 import { isoTime, newETag, parseDuration, UNLIMITED, UNLIMITED_MS } from './wire';
 import { parseBody, TaskAddSchema, TaskCollectionSchema, TaskUpdateSchema, type TaskAdd } from './wire-schemas';
+import { removeTaskDir } from './task-dirs';
 
 /** Task operations. */
 export const MAX_COLLECTION_TASKS = 100;
@@ -122,8 +123,9 @@ function listTasks(engine: Engine, req: Request, [jobId]: string[]): Reply {
 
 function updateTask(engine: Engine, req: Request, [jobId, taskId]: string[]): Reply {
   const task = getTask(engine, jobId, taskId);
+  writeConditions(req, task.wire);
   const body = parseBody(TaskUpdateSchema, jsonBody(req));
-  if (task.wire.state === 'completed') throw conflict('TaskCompleted', 'The specified task is already completed.');
+  if (task.wire.state === 'completed') throw conflict('TaskCompleted', 'The specified task is already in a completed state.');
   const c = body.constraints ?? {};
   task.wire.constraints = {
     maxWallClockTime: c.maxWallClockTime ?? UNLIMITED,
@@ -131,17 +133,22 @@ function updateTask(engine: Engine, req: Request, [jobId, taskId]: string[]): Re
     maxTaskRetryCount: c.maxTaskRetryCount ?? getJob(engine, jobId).wire.constraints.maxTaskRetryCount,
   };
   engine.touchTask(task);
+  armWallClock(engine, task);
   return { status: 200, headers: entityHeaders(task.wire, task.wire.url) };
 }
 
-function terminateTask(engine: Engine, _req: Request, [jobId, taskId]: string[]): Reply {
+function terminateTask(engine: Engine, req: Request, [jobId, taskId]: string[]): Reply {
   const task = getTask(engine, jobId, taskId);
-  if (task.wire.state !== 'completed') stopTask(engine, task, taskEndedByUser);
+  writeConditions(req, task.wire);
+  // Observed on the real service: terminating a completed task is 409 TaskCompleted.
+  if (task.wire.state === 'completed') throw conflict('TaskCompleted', 'The specified task is already in a completed state.');
+  stopTask(engine, task, taskEndedByUser);
   return { status: 204, headers: entityHeaders(task.wire, task.wire.url) };
 }
 
-function reactivateTask(engine: Engine, _req: Request, [jobId, taskId]: string[]): Reply {
+function reactivateTask(engine: Engine, req: Request, [jobId, taskId]: string[]): Reply {
   const task = getTask(engine, jobId, taskId);
+  writeConditions(req, task.wire);
   if (task.wire.state !== 'completed') throw conflict('TaskNotCompleted', 'The specified task is not completed.');
   if (task.wire.executionInfo.result !== 'failure') throw conflict('TaskNotFailed', 'Only a failed task can be reactivated.');
   const job = getJob(engine, jobId);
@@ -155,11 +162,12 @@ function reactivateTask(engine: Engine, _req: Request, [jobId, taskId]: string[]
   return { status: 204, headers: entityHeaders(task.wire, task.wire.url) };
 }
 
-function deleteTask(engine: Engine, _req: Request, [jobId, taskId]: string[]): Reply {
+function deleteTask(engine: Engine, req: Request, [jobId, taskId]: string[]): Reply {
   const task = getTask(engine, jobId, taskId);
+  writeConditions(req, task.wire);
   killTaskProcess(engine, task);
   engine.unindexTask(task);
-  if (task.taskDir) void import('node:fs').then((fs) => fs.promises.rm(task.taskDir!, { recursive: true, force: true }));
+  if (task.taskDir) removeTaskDir(task.taskDir);
   engine.kick();
   checkAllTasksComplete(engine, jobId);
   return { status: 200 };
@@ -177,7 +185,7 @@ export const taskRoutes: Route[] = [
   route('GET', '/jobs/{jobId}/tasks', 'Task_List', listTasks),
   route('GET', '/jobs/{jobId}/tasks/{taskId}', 'Task_Get', (e, req, [jobId, taskId]) => {
     const task = getTask(e, jobId, taskId);
-    return entityReply(req, task.wire, 'tasks/@Element', entityHeaders(task.wire));
+    return readConditions(req, task.wire) ?? entityReply(req, task.wire, 'tasks/@Element', entityHeaders(task.wire));
   }),
   route('PUT', '/jobs/{jobId}/tasks/{taskId}', 'Task_Update', updateTask),
   route('POST', '/jobs/{jobId}/tasks/{taskId}/terminate', 'Task_Terminate', terminateTask),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BatchError, invalidProperty, missingProperty } from './errors';
+import { invalidProperty, missingProperty } from './errors';
 import { ID_PATTERN, parseDuration } from './wire';
 
 /** Request bodies of the Batch REST subset, as the service validates them. Unknown properties are dropped. */
@@ -86,6 +86,9 @@ export const NodeRemoveSchema = z.object({
   nodeDeallocationOption: deallocation.optional(),
 });
 
+export const NodeRebootSchema = z.object({ nodeRebootOption: deallocation.optional() });
+export const NodeDisableSchedulingSchema = z.object({ nodeDisableSchedulingOption: z.enum(['requeue', 'terminate', 'taskcompletion']).optional() });
+
 const jobConstraints = z.object({ maxWallClockTime: duration.optional(), maxTaskRetryCount: z.number().int().min(-1).optional() });
 const poolInfo = z.object({ poolId: z.string().optional(), autoPoolSpecification: z.unknown().optional() });
 const priority = z.number().int().min(-1000).max(1000);
@@ -163,11 +166,5 @@ export function parseBody<T extends z.ZodType>(schema: T, input: unknown): z.inf
   const name = issue.path.map(String).join('.') || 'body';
   const value = valueAt(input, issue.path);
   if (value === undefined && issue.code === 'invalid_type') throw missingProperty(name);
-  return invalidOrThrow(name, issue.message, value);
+  throw invalidProperty(name, issue.message, value);
 }
-
-function invalidOrThrow(name: string, reason: string, value: unknown): never {
-  throw invalidProperty(name, reason, value);
-}
-
-export { BatchError };

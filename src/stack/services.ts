@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { LOCAL_BATCH_ACCOUNT, LOCAL_STORAGE_ACCOUNT, localStorageConnectionString, type LocalSecrets } from '../config';
 import type { StackSettings } from '../schemas/config';
+import { portAnswers } from './probes';
 import { findOrBuildTemporal } from './temporal-binary';
 
 /** Everything a service definition may need to start and probe itself. */
@@ -109,6 +110,8 @@ const localBatch: StackService = {
     return { file: process.execPath, args: [path.resolve(__dirname, '../local-batch/main.js')] };
   },
   async ready({ settings, secrets }) {
+    // The SDK backs off for seconds on a refused connection, so check the port first.
+    if (!(await portAnswers(settings.SPC_BATCH_PORT))) return false;
     const credentials = new BatchSharedKeyCredentials(LOCAL_BATCH_ACCOUNT, secrets.batchKey);
     const client = new BatchServiceClient(credentials, `http://127.0.0.1:${settings.SPC_BATCH_PORT}`);
     // A real signed request through the SDK: proves the port, the auth and the routing.

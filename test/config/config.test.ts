@@ -58,6 +58,19 @@ describe('loadConfig', () => {
   });
 });
 
+describe('Azure-style storage variables', () => {
+  const { AZURE_STORAGE_CONNECTION_STRING: _, ...withoutConnectionString } = complete;
+
+  it('builds the connection string from account name and key, with the public endpoint by default', () => {
+    const config = loadConfig({ ...withoutConnectionString, AZURE_STORAGE_ACCOUNT_NAME: 'spcstore', AZURE_STORAGE_ACCOUNT_KEY: 'a2V5' });
+    assert.match(config.AZURE_STORAGE_CONNECTION_STRING, /AccountName=spcstore;AccountKey=a2V5;BlobEndpoint=https:\/\/spcstore\.blob\.core\.windows\.net;/);
+  });
+
+  it('names the missing half of the pair', () => {
+    assert.throws(() => loadConfig({ ...withoutConnectionString, AZURE_STORAGE_ACCOUNT_NAME: 'spcstore' }), /AZURE_STORAGE_ACCOUNT_KEY: must be set together with AZURE_STORAGE_ACCOUNT_NAME/);
+  });
+});
+
 describe('loadStackSettings', () => {
   it('rejects a port out of range naming the variable', () => {
     assert.throws(() => loadStackSettings({ SPC_AZURITE_PORT: '70000' }), /SPC_AZURITE_PORT: must be 1\.\.65535/);

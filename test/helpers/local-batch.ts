@@ -60,3 +60,39 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** Waits until the task reaches `state` (polling Task_Get) and returns it. */
+export function waitForTask(client: BatchServiceClient, jobId: string, taskId: string, state: string, timeoutMs = 20_000) {
+  return waitFor(`task ${jobId}/${taskId} ${state}`, async () => {
+    const task = await client.task.get(jobId, taskId);
+    return task.state === state ? task : undefined;
+  }, timeoutMs);
+}
+
+/** Waits until the pool is steady with every node idle or running (or in one of `states`), and returns its nodes. */
+export function waitForNodes(client: BatchServiceClient, poolId: string, count: number, states = ['idle', 'running'], timeoutMs = 20_000) {
+  return waitFor(`pool ${poolId} with ${count} nodes in ${states.join('/')}`, async () => {
+    const pool = await client.pool.get(poolId);
+    if (pool.allocationState !== 'steady') return undefined;
+    const nodes = await client.computeNode.list(poolId);
+    return nodes.length === count && nodes.every((n) => states.includes(String(n.state))) ? nodes : undefined;
+  }, timeoutMs);
+}
+
+/** Reads a task file through the file API. */
+export async function readTaskFile(client: BatchServiceClient, jobId: string, taskId: string, filePath: string): Promise<string> {
+  const response = await client.file.getFromTask(jobId, taskId, filePath);
+  const chunks: Buffer[] = [];
+  for await (const chunk of response.readableStreamBody!) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The rejection of a promise that must fail (RestError-like: statusCode, code, message object). */
+export async function rejection(promise: Promise<unknown>): Promise<{ statusCode: number; code: string; message: unknown; response?: { headers: { get(name: string): string | undefined } } }> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as { statusCode: number; code: string; message: unknown };
+  }
+  throw new Error('expected the call to be rejected');
+}

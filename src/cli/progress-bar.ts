@@ -1,0 +1,39 @@
+import type { RunProgress } from '../schemas/progress';
+
+/** Formats milliseconds as `1h02m`, `3m05s` or `42s`. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+/**
+ * Estimated time to finish: the mean duration of finished LADs times the LADs still to run, divided by how many
+ * run at once. Undefined until a LAD has finished (no basis for a guess).
+ */
+export function estimateRemainingMs(progress: RunProgress): number | undefined {
+  const done = progress.finishedDurationsMs;
+  if (done.length === 0) return undefined;
+  const mean = done.reduce((a, b) => a + b, 0) / done.length;
+  const { queued, running, retrying } = progress.counts;
+  const remaining = queued + running + retrying;
+  if (remaining === 0) return 0;
+  const parallel = Math.max(1, running);
+  return Math.ceil(remaining / parallel) * mean;
+}
+
+/** One line of progress: a bar of finished LADs, counts by state, the pool, the ETA. */
+export function renderProgress(progress: RunProgress, width = 24): string {
+  const { total, succeeded, failed, running, retrying, queued, cancelled } = progress.counts;
+  const finished = succeeded + failed + cancelled;
+  const filled = total === 0 ? 0 : Math.round((finished / total) * width);
+  const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+  const parts = [`${finished}/${total} done`, `${failed} failed`, `${running} running`];
+  if (retrying) parts.push(`${retrying} retrying`);
+  parts.push(`${queued} queued`);
+  if (progress.pool) parts.push(`pool ${progress.pool.targetDedicated + progress.pool.targetLowPriority} nodes`);
+  const eta = estimateRemainingMs(progress);
+  if (eta !== undefined && finished < total) parts.push(`ETA ${formatDuration(eta)}`);
+  return `${progress.status.padEnd(9)} ${bar} ${parts.join(' · ')}`;
+}

@@ -1,0 +1,31 @@
+import type { Manifest } from '../schemas/manifest';
+import type { ReportData } from '../schemas/report';
+import type { RunSummary } from '../schemas/summary';
+
+/** Builds the report's data from a finished run's manifest and summary (no I/O). */
+export function reportDataFromRun(manifest: Manifest, summary: RunSummary, generatedAt = new Date()): ReportData {
+  return {
+    runId: summary.runId,
+    status: summary.status,
+    startedAt: summary.startedAt,
+    finishedAt: summary.finishedAt,
+    generatedAt: generatedAt.toISOString(),
+    audit: summary.audit,
+    lads: manifest.lads.map((entry) => ({
+      lad: entry.lad,
+      status: entry.status,
+      outputFiles: entry.files.length,
+      durationMs: entry.durationMs,
+      attempts: entry.attempts.map((a) => ({
+        attempt: a.attempt,
+        taskId: a.taskId,
+        nodeId: a.nodeId,
+        startTime: a.startTime,
+        endTime: a.endTime,
+        exitCode: a.exitCode,
+        succeeded: a.outcome === 'success',
+        stderrTail: a.stderrTail,
+      })),
+    })),
+  };
+}

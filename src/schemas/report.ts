@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/** One attempt of a LAD as the report draws it: a bar on its node's row of the timeline. */
+export const ReportAttemptSchema = z.object({
+  attempt: z.number().int().min(1),
+  taskId: z.string(),
+  nodeId: z.string().optional(),
+  startTime: z.string().optional(),
+  endTime: z.string().optional(),
+  exitCode: z.number().int().optional(),
+  succeeded: z.boolean(),
+  stderrTail: z.string().optional(),
+});
+
+export const ReportLadSchema = z.object({
+  lad: z.string(),
+  status: z.string(),
+  attempts: z.array(ReportAttemptSchema),
+  outputFiles: z.number().int().min(0),
+  durationMs: z.number().min(0).optional(),
+});
+
+export const ReportDiffSchema = z.object({
+  previousRunId: z.string(),
+  lads: z.array(
+    z.object({
+      lad: z.string(),
+      added: z.array(z.string()),
+      missing: z.array(z.string()),
+      changed: z.array(z.object({ name: z.string(), sizeDelta: z.number(), rowsDelta: z.number().optional() })),
+      unchanged: z.number().int(),
+    }),
+  ),
+});
+
+/** Everything the run report shows; built from the run's summary and manifest. */
+export const ReportDataSchema = z.object({
+  runId: z.string(),
+  status: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  lads: z.array(ReportLadSchema),
+  audit: z.array(z.object({ at: z.string(), action: z.string(), detail: z.string().optional(), reason: z.string().optional() })),
+  diff: ReportDiffSchema.optional(),
+  generatedAt: z.string(),
+});
+export type ReportData = z.infer<typeof ReportDataSchema>;
+export type ReportLad = z.infer<typeof ReportLadSchema>;

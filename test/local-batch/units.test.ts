@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { stringsToSign } from '../../src/local-batch/auth';
+import { splitCommandLine } from '../../src/local-batch/executor';
+import { globToRegex } from '../../src/local-batch/glob';
+import { parseFilter } from '../../src/local-batch/odata-filter';
+import { isoTime, parseDuration, UNLIMITED, UNLIMITED_MS } from '../../src/local-batch/wire';
+
+describe('local Batch building blocks', () => {
+  it('builds the string-to-sign of the Microsoft docs example exactly', () => {
+    const candidates = stringsToSign('myaccount', {
+      method: 'GET',
+      rawPath: '/jobs',
+      rawQuery: 'api-version=2014-01-01.1.0&timeout=20',
+      headers: { 'ocp-date': 'Tue, 29 Jul 2014 21:49:13 GMT' },
+      bodyLength: 0,
+    });
+    assert.ok(candidates.includes('GET\n\n\n\n\n\n\n\n\n\n\n\nocp-date:Tue, 29 Jul 2014 21:49:13 GMT\n/myaccount/jobs\napi-version:2014-01-01.1.0\ntimeout:20'));
+  });
+
+  it('signs the raw path (%2F kept) and decoded, name-sorted query values', () => {
+    const [first] = stringsToSign('acct', {
+      method: 'GET',
+      rawPath: '/jobs/j1/tasks/t1/files/wd%2Fsub%20dir%2Fout.txt',
+      rawQuery: 'maxresults=2&%24filter=state%20eq%20%27completed%27&api-version=2022-10-01.16.0',
+      headers: { 'ocp-date': 'd', 'content-type': 'application/json; charset=utf-8' },
+      bodyLength: 0,
+    });
+    assert.ok(first.endsWith("/acct/jobs/j1/tasks/t1/files/wd%2Fsub%20dir%2Fout.txt\n$filter:state eq 'completed'\napi-version:2022-10-01.16.0\nmaxresults:2"), first);
+    assert.ok(first.startsWith('GET\n\n\n\n\napplication/json; charset=utf-8\n'));
+  });
+
+  it('parses the documented $filter forms', () => {
+    const task = (id: string, state: string, exitCode?: number) => ({ id, state, executionInfo: exitCode === undefined ? {} : { exitCode } });
+    const failed = parseFilter('(executionInfo/exitCode lt 0) or (executionInfo/exitCode gt 0)');
+    assert.equal(failed(task('a', 'completed', 2)), true);
+    assert.equal(failed(task('a', 'completed', 0)), false);
+    assert.equal(failed(task('a', 'active')), false);
+    const both = parseFilter("state eq 'completed' and startswith(id,'shard-')");
+    assert.equal(both(task('shard-1', 'completed', 0)), true);
+    assert.equal(both(task('other', 'completed', 0)), false);
+    assert.equal(parseFilter("not (state eq 'active')")(task('x', 'running')), true);
+    assert.equal(parseFilter("id eq 'it''s'")(task("it's", 'active')), true);
+    assert.throws(() => parseFilter("state eq 'active"), (err: { code: string }) => err.code === 'InvalidQueryParameterValue');
+    assert.throws(() => parseFilter('state bogus 1'), (err: { code: string }) => err.code === 'InvalidQueryParameterValue');
+  });
+
+  it('matches output-file patterns with *, ** and ?, leaving dotfiles out unless named', () => {
+    assert.ok(globToRegex('*.txt').test('a.txt'));
+    assert.ok(!globToRegex('*.txt').test('d/a.txt'));
+    assert.ok(!globToRegex('*.txt').test('.hidden.txt'));
+    assert.ok(globToRegex('**/*.txt').test('d/e/a.txt'));
+    assert.ok(globToRegex('**/*.txt').test('a.txt'));
+    assert.ok(globToRegex('out/**').test('out/x/y.log'));
+    assert.ok(globToRegex('f?[0-9].csv').test('fa1.csv'));
+    assert.ok(!globToRegex('f[!0-9].csv').test('f1.csv'));
+  });
+
+  it('splits command lines like a shell splits words, without expansions', () => {
+    assert.deepEqual(splitCommandLine(`/bin/sh -c 'echo $HOME && exit 3'`), ['/bin/sh', '-c', 'echo $HOME && exit 3']);
+    assert.deepEqual(splitCommandLine(`node -e "console.log(\\"x\\")"  two\\ words ''`), ['node', '-e', 'console.log("x")', 'two words', '']);
+  });
+
+  it('reads ISO 8601 durations and writes 7-digit UTC timestamps', () => {
+    assert.equal(parseDuration('PT1H'), 3_600_000);
+    assert.equal(parseDuration('P7D'), 7 * 86_400_000);
+    assert.equal(parseDuration('PT0.5S'), 500);
+    assert.equal(parseDuration(UNLIMITED), UNLIMITED_MS);
+    assert.equal(parseDuration('1 hour'), undefined);
+    assert.match(isoTime(0), /^1970-01-01T00:00:00\.0000000Z$/);
+  });
+});
