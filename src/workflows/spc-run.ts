@@ -35,6 +35,13 @@ import { SpcLadCountKey, SpcLadKey, SpcRunIdKey, SpcStatusKey } from './search-a
 const { readLadsCsv, checkRunInputs, prepareRun, stopRun } = proxyActivities<SpcActivities>(controlActivityOptions);
 const { finalizeRun } = proxyActivities<SpcActivities>(finalizeActivityOptions);
 
+/**
+ * Children started per workflow task. The next wave starts when the previous one's children have started (their
+ * ChildWorkflowExecutionStarted events wake the loop, so waves cost no extra events). Why: one workflow task that
+ * started 1,000 children at once crashed the worker here ("async hook stack has become corrupted").
+ */
+const START_WAVE = 100;
+
 /** Set by anything the fan-out loop must react to (a child result, a signal); cleared before each wait. */
 interface Wakeup {
   flag: boolean;
@@ -123,7 +130,8 @@ async function fanOut(input: NormalisedRunInput, state: RunState, inFlight: Set<
     const mustContinue = info.continueAsNewSuggested || info.historyLength > input.continueAsNewAfterEvents;
     if (mustContinue && inFlight.size === 0) return 'continue';
     if (!mustContinue) {
-      for (const lad of rs.ladsToStart(state, input.maxConcurrentLads)) startLad(input, state, lad, inFlight, wakeup);
+      const wave = rs.ladsToStart(state, input.maxConcurrentLads).slice(0, START_WAVE);
+      for (const lad of wave) startLad(input, state, lad, inFlight, wakeup);
     }
     wakeup.flag = false;
     // Wake on a child result, a signal, or the run deadline.
@@ -157,7 +165,10 @@ function startLad(input: NormalisedRunInput, state: RunState, lad: string, inFli
       { key: SpcStatusKey, value: 'running' },
     ],
   })
-    .then((handle) => handle.result())
+    .then((handle) => {
+      wakeup.flag = true;
+      return handle.result();
+    })
     .then(
       (result) => void rs.markFinished(state, result),
       (err: unknown) => {
