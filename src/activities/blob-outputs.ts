@@ -9,9 +9,12 @@ import { checkLadOutputs, collationTarget, expectedLadFiles, finalCheck, parseOu
 import type { LadResult } from '../schemas/lad';
 import type { Manifest } from '../schemas/manifest';
 import { MANIFEST_BLOB } from '../schemas/names';
+import type { Lineage } from '../schemas/lineage';
 import type { LadStatus } from '../schemas/progress';
+import type { NormalisedRunInput } from '../schemas/run-input';
 import { batchSignal, callSignal } from './clients';
 import { codeOf, mapped, statusOf, toFailure } from './errors';
+import { diffAgainst, lineageOf, readManifestIfAny, writeLineagePointer, type RunDiff } from './lineage';
 import { readUrl } from './sas';
 
 export type ExpectedFiles = 'contract' | string[];
@@ -43,12 +46,18 @@ export interface FinalizeRunRequest {
   results: LadResult[];
   expectedFiles: ExpectedFiles;
   cleanup: ('job' | 'pool' | 'container')[];
+  /** The run's normalised input (hashed for the lineage; it holds no secrets). */
+  input: NormalisedRunInput;
+  /** The Temporal Schedule that started the run (`TemporalScheduledById`), if any. */
+  scheduleId?: string;
 }
 export interface FinalizeRunResult {
   manifest?: string;
   finalCheck: { ok: boolean; problems: number };
   collated: number;
   cleanedUp: string[];
+  lineage: Lineage;
+  diff?: RunDiff;
 }
 
 export function createOutputActivities({ batch, blobs }: { batch: BatchServiceClient; blobs: BlobServiceClient }) {
@@ -69,6 +78,7 @@ export function createOutputActivities({ batch, blobs }: { batch: BatchServiceCl
     async finalizeRun(req: FinalizeRunRequest): Promise<FinalizeRunResult> {
       const container = blobs.getContainerClient(req.container);
       const results = new Map(req.results.map((r) => [r.lad, r]));
+      const { lineage, previous } = await lineageOf(blobs, req);
       const all = await mapped('list outputs', () => listUnder(container, ''));
       heartbeat();
       const byLad = new Map<string, StoredFile[]>();
@@ -102,14 +112,19 @@ export function createOutputActivities({ batch, blobs }: { batch: BatchServiceCl
       }
       const check = finalCheck(req.lads.map((l) => l.lad), collated);
 
+      const entries = req.lads.map(({ lad, status }) => manifestEntry(lad, status, results.get(lad), byLad.get(lad) ?? [], req.expectedFiles));
+      const previousManifest = previous && (await mapped('read previous manifest', () => readManifestIfAny(blobs, previous.container)));
+      const diff = previousManifest ? await mapped('diff with previous run', () => diffAgainst(blobs, previousManifest, { container: req.container, lads: entries })) : undefined;
       const manifest: Manifest = {
         runId: req.runId,
         jobId: req.jobId,
         poolId: req.poolId,
         container: req.container,
         writtenAt: new Date().toISOString(),
-        lads: req.lads.map(({ lad, status }) => manifestEntry(lad, status, results.get(lad), byLad.get(lad) ?? [], req.expectedFiles)),
+        lads: entries,
         collated: copies.length,
+        lineage,
+        ...(diff && { diff }),
         finalCheck: check,
       };
       const text = JSON.stringify(manifest, null, 2);
@@ -120,9 +135,10 @@ export function createOutputActivities({ batch, blobs }: { batch: BatchServiceCl
         }),
       );
       heartbeat();
+      if (req.scheduleId) await writeLineagePointer(blobs, req.scheduleId, req.runId, req.container, previous);
       const cleanedUp = await cleanUp(batch, blobs, req);
-      log.info('run finalized', { runId: req.runId, collated: copies.length, finalCheckOk: check.ok, cleanedUp });
-      return { manifest: MANIFEST_BLOB, finalCheck: { ok: check.ok, problems: check.problems.length }, collated: copies.length, cleanedUp };
+      log.info('run finalized', { runId: req.runId, collated: copies.length, finalCheckOk: check.ok, cleanedUp, previousRunId: lineage.previousRunId });
+      return { manifest: MANIFEST_BLOB, finalCheck: { ok: check.ok, problems: check.problems.length }, collated: copies.length, cleanedUp, lineage, ...(diff && { diff }) };
     },
   };
 }

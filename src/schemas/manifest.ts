@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { LadAttemptSchema } from './lad';
+import { LineageSchema } from './lineage';
 import { LadStatusSchema } from './progress';
+import { ReportDiffSchema } from './report';
 
 export const ManifestFileSchema = z.object({ name: z.string(), size: z.number().int(), md5: z.string().optional() });
 
@@ -28,6 +30,8 @@ export const ManifestSchema = z.object({
     }),
   ),
   collated: z.number().int(),
+  lineage: LineageSchema.optional(),
+  diff: ReportDiffSchema.optional(),
   finalCheck: z.object({ ok: z.boolean(), checkedLads: z.number().int(), problems: z.array(z.object({ lad: z.string(), missing: z.array(z.string()), empty: z.array(z.string()) })) }),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;

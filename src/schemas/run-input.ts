@@ -5,10 +5,16 @@ import { formatIssues } from './issues';
 export const LAD_CODE_REGEX = /^[EWSN]\d{8}$/;
 export const LadCodeSchema = z.string().regex(LAD_CODE_REGEX, { error: (i) => `${JSON.stringify(i.input)} must match ${String(LAD_CODE_REGEX)}` });
 
+/**
+ * Longest run id: `spc-<runId>` must fit Batch ids (64) and container names (63), and a scheduled run's id
+ * (`<scheduleId>-<yyyy-mm-ddThh-mm-ssZ>`) must keep its seconds, or two triggers in one minute would share a run id.
+ */
+export const MAX_RUN_ID_LENGTH = 56;
+
 /** Ids we derive Batch and Storage names from: letters, digits, `-`, `_`; short enough for Batch's 64-char limit. */
 export const RunIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, 'must be 1-40 letters, digits, "-" or "_", starting with a letter or digit');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,55}$/, `must be 1-${MAX_RUN_ID_LENGTH} letters, digits, "-" or "_", starting with a letter or digit`);
 
 /** A blob in the configured storage account. */
 export const BlobRefSchema = z.object({
@@ -146,10 +152,10 @@ function duplicates(list: string[]): string[] {
   return [...new Set(list.filter((x) => (seen.has(x) ? true : (seen.add(x), false))))];
 }
 
-/** Derives a run id from a workflow id: Batch/Storage-safe characters, at most 40. */
+/** Derives a run id from a workflow id: Batch/Storage-safe characters, at most {@link MAX_RUN_ID_LENGTH}. */
 export function runIdFromWorkflowId(workflowId: string): string {
   const cleaned = workflowId.replace(/[^A-Za-z0-9_-]/g, '-').replace(/^[-_]+/, '');
-  return (cleaned || 'run').slice(0, 40);
+  return (cleaned || 'run').slice(0, MAX_RUN_ID_LENGTH);
 }
 
 /** Result of {@link parseRunInput}: the input, or one readable line per bad field. */

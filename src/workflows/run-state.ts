@@ -173,7 +173,7 @@ export const finishedResults = (state: RunState): LadResult[] =>
 export function summaryOf(
   state: RunState,
   nowMs: number,
-  extra: Pick<RunSummary, 'manifest' | 'finalCheck' | 'collated' | 'cleanedUp'>,
+  extra: Pick<RunSummary, 'manifest' | 'finalCheck' | 'collated' | 'cleanedUp' | 'lineage' | 'diff'>,
 ): RunSummary {
   const failures = state.ladOrder
     .filter((lad) => state.lads[lad].status === 'failed')

@@ -29,7 +29,7 @@ import { controlActivityOptions, finalizeActivityOptions } from './activity-opti
 import { ladRun } from './lad-run';
 import { registerControls } from './run-controls';
 import * as rs from './run-state';
-import { SpcLadCountKey, SpcLadKey, SpcRunIdKey, SpcStatusKey } from './search-attributes';
+import { SpcLadCountKey, SpcLadKey, SpcRunIdKey, SpcStatusKey, TemporalScheduledByIdKey } from './search-attributes';
 
 const { readLadsCsv, checkRunInputs, prepareRun, stopRun } = proxyActivities<SpcActivities>(controlActivityOptions);
 const { finalizeRun } = proxyActivities<SpcActivities>(finalizeActivityOptions);
@@ -186,9 +186,16 @@ async function finalize(input: NormalisedRunInput, state: RunState): Promise<Run
         results: rs.finishedResults(state),
         expectedFiles: input.outputs.expectedFiles,
         cleanup: outcome === 'completed' ? input.cleanup.onSuccess : input.cleanup.onFailure,
+        input,
+        ...(scheduleIdOf() && { scheduleId: scheduleIdOf() }),
       })
     : { cleanedUp: [] };
   state.status = outcome;
   upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
   return rs.summaryOf(state, Date.now(), extra);
+}
+
+/** The id of the Schedule that started this run, if one did (Temporal sets `TemporalScheduledById`). */
+function scheduleIdOf(): string | undefined {
+  return workflowInfo().typedSearchAttributes.get(TemporalScheduledByIdKey);
 }

@@ -34,7 +34,7 @@ describe('run input schema', () => {
 
   it('derives Batch- and storage-safe run ids from any workflow id', () => {
     assert.equal(runIdFromWorkflowId('my run/2026:11'), 'my-run-2026-11');
-    assert.equal(runIdFromWorkflowId('x'.repeat(80)).length, 40);
+    assert.equal(runIdFromWorkflowId('x'.repeat(80)).length, 56);
   });
 });
 
