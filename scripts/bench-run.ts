@@ -47,10 +47,21 @@ async function run(): Promise<void> {
   const worker = spawn(process.execPath, [path.resolve(__dirname, '../src/worker.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   // Start the clock once the worker polls (its start-up bundles the workflow code, a few seconds).
   await new Promise<void>((resolve, reject) => {
-    worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('polling') && resolve());
+    worker.stdout!.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      if (text.includes('polling')) resolve();
+      for (const line of text.split('\n')) if (line.startsWith('memory')) console.log(`worker ${line}`);
+    });
     worker.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
   });
   const client = await connectClient(stack);
+  // Ctrl-C or a timeout: stop the worker and the local Batch service (which kills its task processes) first.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      worker.kill('SIGTERM');
+      void batch.close().finally(() => process.exit(130));
+    });
+  }
   try {
     const lads = Array.from({ length: ladCount }, (_, i) => `E${String(6_000_001 + i).padStart(8, '0')}`);
     console.log(`bench: ${ladCount} LADs, ${nodes} nodes x 1 slot, ${durationMs} ms tasks, poll ${pollMs} ms; run ${runId}`);

@@ -29,7 +29,7 @@ export const SPC_WORKFLOWS_PATH = require.resolve('./workflows');
 /** Default concurrent activities per worker (awaiting activities are cheap: they share one poller). */
 export const SPC_MAX_CONCURRENT_ACTIVITIES = 2000;
 /** Default workflow cache size per worker. */
-export const SPC_MAX_CACHED_WORKFLOWS = 300;
+export const SPC_MAX_CACHED_WORKFLOWS = 40;
 
 export class SpcPlugin extends SimplePlugin {
   /** The activities and their shared resources (the Batch task poller). */
@@ -53,11 +53,12 @@ export class SpcPlugin extends SimplePlugin {
   }
 
   /**
-   * As SimplePlugin, plus two defaults the user can override: every LAD holds one awaiting activity for as long as
-   * its task queues and runs, and these only wait on the shared poller, so allow many at once
-   * (`maxConcurrentActivityTaskExecutions` 2000, not 100, or LADs past the 100th would not even be submitted); and
-   * keep at most 300 workflows cached (an evicted ladRun replays ~18 events when its activity completes), so a
-   * 1,000-LAD run stays well under 1 GiB. A prebuilt `workflowBundle` given by the user is kept (no workflowsPath).
+   * As SimplePlugin, plus two defaults the user can override. Every LAD holds one awaiting activity while its task
+   * queues and runs; these only wait on the shared poller, so allow 2000 at once (`maxConcurrentActivityTaskExecutions`,
+   * SDK default 100: LADs past the 100th would not even be submitted). Keep at most 40 workflows cached: measured
+   * here, a cached workflow costs ~4-5 MB in the workflow threads (1,000 cached would need 4+ GB), while a worker
+   * holding 1,000 awaiting LADs with 10 cached stayed at 450-540 MB RSS; an evicted ladRun replays ~10 events when
+   * its activity completes. A prebuilt `workflowBundle` given by the user is kept (no workflowsPath then).
    */
   override configureWorker(options: WorkerOptions): WorkerOptions {
     const configured = super.configureWorker(options);

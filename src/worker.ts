@@ -18,12 +18,29 @@ async function run(): Promise<void> {
       namespace: config.SPC_TEMPORAL_NAMESPACE,
       taskQueue: config.SPC_TASK_QUEUE,
       plugins: [new SpcPlugin({ config })],
+      // Tuning knob for memory-bound workers; the plugin's default applies when unset.
+      ...(process.env.SPC_MAX_CACHED_WORKFLOWS && { maxCachedWorkflows: Number(process.env.SPC_MAX_CACHED_WORKFLOWS) }),
     });
     console.log(`spc worker polling task queue ${config.SPC_TASK_QUEUE} (pid ${process.pid})`);
-    await worker.run();
+    const memoryLog = logMemoryEvery(Number(process.env.SPC_WORKER_MEMORY_LOG_MS ?? 0));
+    try {
+      await worker.run();
+    } finally {
+      if (memoryLog) clearInterval(memoryLog);
+    }
   } finally {
     await connection.close();
   }
+}
+
+/** Optional memory log (benchmarks): rss and V8 heap in MiB every `ms` milliseconds; 0 = off. */
+function logMemoryEvery(ms: number): NodeJS.Timeout | undefined {
+  if (!ms) return undefined;
+  const mib = (n: number) => Math.round(n / 1048576);
+  return setInterval(() => {
+    const m = process.memoryUsage();
+    console.log(`memory rss=${mib(m.rss)} heapUsed=${mib(m.heapUsed)} heapTotal=${mib(m.heapTotal)} external=${mib(m.external)}`);
+  }, ms).unref();
 }
 
 run().catch((err: unknown) => {

@@ -16,6 +16,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  sleep,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
@@ -54,10 +55,17 @@ export async function spcRun(raw: RawRunInput, carried?: RunState): Promise<RunS
 
   const children = new CancellationScope();
   const inFlight = new Set<Promise<void>>();
+  // One timer for the run deadline (not one per wait: each would add two events per wake-up to the history).
+  const deadline = new CancellationScope();
+  deadline.run(() => sleep(Math.max(1, state.deadline - Date.now()))).then(
+    () => (wakeup.flag = true),
+    () => undefined,
+  );
   try {
     if (!carried) await prepare(input, state);
     void controls.run();
     const outcome = await children.run(() => fanOut(input, state, inFlight, wakeup));
+    deadline.cancel();
     if (outcome === 'continue') {
       await condition(() => controls.idle() && allHandlersFinished());
       state.continuedAsNew += 1;
@@ -119,7 +127,7 @@ async function fanOut(input: NormalisedRunInput, state: RunState, inFlight: Set<
     }
     wakeup.flag = false;
     // Wake on a child result, a signal, or the run deadline.
-    await condition(() => wakeup.flag, Math.max(1, state.deadline - Date.now()));
+    await condition(() => wakeup.flag);
   }
 }
 
