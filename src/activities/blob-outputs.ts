@@ -15,6 +15,7 @@ import type { NormalisedRunInput } from '../schemas/run-input';
 import { batchSignal, callSignal } from './clients';
 import { codeOf, mapped, statusOf, toFailure } from './errors';
 import { diffAgainst, lineageOf, readManifestIfAny, writeLineagePointer, type RunDiff } from './lineage';
+import { mergeRedrive, readManifestForUpdate } from './redrive-manifest';
 import { readUrl } from './sas';
 
 export type ExpectedFiles = 'contract' | string[];
@@ -110,12 +111,14 @@ export function createOutputActivities({ batch, blobs }: { batch: BatchServiceCl
         const size = byLad.get(parseOutputFileName(to)?.lad ?? '')?.find((f) => to.endsWith(`/${f.name}`))?.size ?? 0;
         addCollated(collated, { name: to, size });
       }
-      const check = finalCheck(req.lads.map((l) => l.lad), collated);
+      // A redrive updates its original's manifest, and the final check covers all of the original's LADs.
+      const original = req.input.redrive ? await readManifestForUpdate(container) : undefined;
+      const check = finalCheck(original ? original.manifest.lads.map((l) => l.lad) : req.lads.map((l) => l.lad), collated);
 
       const entries = req.lads.map(({ lad, status }) => manifestEntry(lad, status, results.get(lad), byLad.get(lad) ?? [], req.expectedFiles));
       const previousManifest = previous && (await mapped('read previous manifest', () => readManifestIfAny(blobs, previous.container)));
       const diff = previousManifest ? await mapped('diff with previous run', () => diffAgainst(blobs, previousManifest, { container: req.container, lads: entries })) : undefined;
-      const manifest: Manifest = {
+      const own: Manifest = {
         runId: req.runId,
         jobId: req.jobId,
         poolId: req.poolId,
@@ -127,16 +130,19 @@ export function createOutputActivities({ batch, blobs }: { batch: BatchServiceCl
         ...(diff && { diff }),
         finalCheck: check,
       };
+      const manifest = original ? mergeRedrive(original.manifest, { runId: req.runId, at: own.writtenAt, entries, collated: original.manifest.collated + copies.length, finalCheck: check }) : own;
       const text = JSON.stringify(manifest, null, 2);
       await mapped('write manifest', () =>
         container.getBlockBlobClient(MANIFEST_BLOB).upload(text, Buffer.byteLength(text), {
           blobHTTPHeaders: { blobContentType: 'application/json' },
+          ...(original && { conditions: { ifMatch: original.etag } }),
           abortSignal: callSignal(Context.current().cancellationSignal),
         }),
       );
       heartbeat();
       if (req.scheduleId) await writeLineagePointer(blobs, req.scheduleId, req.runId, req.container, previous);
-      const cleanedUp = await cleanUp(batch, blobs, req);
+      // A redrive never deletes the container: it holds the original run's outputs.
+      const cleanedUp = await cleanUp(batch, blobs, req.input.redrive ? { ...req, cleanup: req.cleanup.filter((c) => c !== 'container') } : req);
       log.info('run finalized', { runId: req.runId, collated: copies.length, finalCheckOk: check.ok, cleanedUp, previousRunId: lineage.previousRunId });
       return { manifest: MANIFEST_BLOB, finalCheck: { ok: check.ok, problems: check.problems.length }, collated: copies.length, cleanedUp, lineage, ...(diff && { diff }) };
     },

@@ -27,8 +27,12 @@ export const ManifestSchema = z.object({
       files: z.array(ManifestFileSchema),
       outputsOk: z.boolean(),
       error: z.string().optional(),
+      /** The redrive run that last re-ran this LAD (its attempts follow the original's). */
+      redriveRunId: z.string().optional(),
     }),
   ),
+  /** Redrives of this run, oldest first: which LADs each re-ran and how they ended. */
+  redrives: z.array(z.object({ runId: z.string(), at: z.string(), lads: z.array(z.object({ lad: z.string(), status: LadStatusSchema })) })).optional(),
   collated: z.number().int(),
   lineage: LineageSchema.optional(),
   diff: ReportDiffSchema.optional(),

@@ -106,6 +106,17 @@ export const OutputsSchema = z.object({
   expectedFiles: z.union([z.literal('contract'), z.array(z.string().min(1)).min(1)]).default('contract'),
 });
 
+/** Set by `spc redrive`: this run re-runs some LADs of a finished run, into that run's container. */
+export const RedriveSchema = z.object({
+  /** The original run's id. */
+  of: RunIdSchema,
+  /** The original run's container (its outputs and manifest.json, updated per LAD by this run). */
+  container: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name'),
+  /** Per LAD, the attempt number to start at (after the original's attempts, so task ids and records never collide). */
+  firstAttempts: z.record(LadCodeSchema, z.number().int().min(1)).default({}),
+});
+export type Redrive = z.infer<typeof RedriveSchema>;
+
 /**
  * The input of `spcRun`: plain JSON with defaults for everything but the LADs, e.g.
  * `temporal workflow start --type spcRun --task-queue spc-run --input '{"lads":["E06000001"]}'`.
@@ -135,6 +146,8 @@ export const RunInputSchema = z
     maxConcurrentLads: z.number().int().min(1).max(1900).default(1000),
     /** The parent continues as new (after draining) past this many history events. @default 20000 */
     continueAsNewAfterEvents: z.number().int().min(200).max(40_000).default(20_000),
+    /** Re-run LADs of a finished run (set by `spc redrive`). */
+    redrive: RedriveSchema.optional(),
   })
   .strict()
   .refine((i) => (i.lads === undefined) !== (i.ladsCsvBlob === undefined), {

@@ -103,7 +103,7 @@ async function prepare(input: NormalisedRunInput, state: RunState): Promise<void
     throw err;
   }
   upsertSearchAttributes([{ key: SpcLadCountKey, value: state.ladOrder.length }]);
-  const prepared = await prepareRun({ runId: input.runId, recipe: input.recipe, pool: input.pool });
+  const prepared = await prepareRun({ runId: input.runId, recipe: input.recipe, pool: input.pool, ...(input.redrive && { container: input.redrive.container }) });
   state.prepared = { container: prepared.container, jobId: prepared.jobId, poolId: prepared.poolId };
   state.pool = prepared.pool;
   state.status = state.paused ? 'paused' : 'running';
@@ -195,7 +195,8 @@ async function finalize(input: NormalisedRunInput, state: RunState): Promise<Run
         expectedFiles: input.outputs.expectedFiles,
         cleanup: outcome === 'completed' ? input.cleanup.onSuccess : input.cleanup.onFailure,
         input,
-        ...(scheduleIdOf() && { scheduleId: scheduleIdOf() }),
+        // A redrive is not a night of its schedule: it neither reads nor moves the schedule's lineage pointer.
+        ...(scheduleIdOf() && !input.redrive && { scheduleId: scheduleIdOf() }),
       })
     : { cleanedUp: [] };
   state.status = outcome;
