@@ -15,6 +15,7 @@ import type { NormalisedRunInput } from '../schemas/run-input';
 import { batchSignal, callSignal } from './clients';
 import { codeOf, mapped, statusOf, toFailure } from './errors';
 import { diffAgainst, lineageOf, readManifestIfAny, writeLineagePointer, type RunDiff } from './lineage';
+import { merge2020 } from './merge-2020';
 import { mergeRedrive, readManifestForUpdate } from './redrive-manifest';
 import { readUrl } from './sas';
 
@@ -131,6 +132,10 @@ export function createOutputActivities({ batch, blobs }: { batch: BatchServiceCl
         finalCheck: check,
       };
       const manifest = original ? mergeRedrive(original.manifest, { runId: req.runId, at: own.writtenAt, entries, collated: original.manifest.collated + copies.length, finalCheck: check }) : own;
+      if (req.input.merge2020) {
+        const merged = await merge2020(container, manifest.lads, collated);
+        Object.assign(manifest, { finalCheck: merged.check, merge2020: merged.merge });
+      }
       const text = JSON.stringify(manifest, null, 2);
       await mapped('write manifest', () =>
         container.getBlockBlobClient(MANIFEST_BLOB).upload(text, Buffer.byteLength(text), {
@@ -143,8 +148,8 @@ export function createOutputActivities({ batch, blobs }: { batch: BatchServiceCl
       if (req.scheduleId) await writeLineagePointer(blobs, req.scheduleId, req.runId, req.container, previous);
       // A redrive never deletes the container: it holds the original run's outputs.
       const cleanedUp = await cleanUp(batch, blobs, req.input.redrive ? { ...req, cleanup: req.cleanup.filter((c) => c !== 'container') } : req);
-      log.info('run finalized', { runId: req.runId, collated: copies.length, finalCheckOk: check.ok, cleanedUp, previousRunId: lineage.previousRunId });
-      return { manifest: MANIFEST_BLOB, finalCheck: { ok: check.ok, problems: check.problems.length }, collated: copies.length, cleanedUp, lineage, ...(diff && { diff }) };
+      log.info('run finalized', { runId: req.runId, collated: copies.length, finalCheckOk: manifest.finalCheck.ok, cleanedUp, previousRunId: lineage.previousRunId });
+      return { manifest: MANIFEST_BLOB, finalCheck: { ok: manifest.finalCheck.ok, problems: manifest.finalCheck.problems.length }, collated: copies.length, cleanedUp, lineage, ...(diff && { diff }) };
     },
   };
 }

@@ -6,6 +6,21 @@ import { ReportDiffSchema } from './report';
 
 export const ManifestFileSchema = z.object({ name: z.string(), size: z.number().int(), md5: z.string().optional() });
 
+/** What the 2011-to-2020 merge (`merge2020: true`) did: each 2020 LAD made from other codes, and its files. */
+export const Merge2020Schema = z.object({
+  lads: z.array(
+    z.object({
+      lad: z.string(),
+      sources: z.array(z.string()),
+      kind: z.enum(['renamed', 'merged']),
+      /** Files written under `merged2020/<lad>/`. */
+      files: z.number().int(),
+      skipped: z.string().optional(),
+    }),
+  ),
+});
+export type Merge2020 = z.infer<typeof Merge2020Schema>;
+
 /** `manifest.json` in the run's container: one entry per LAD of the run, exactly once. */
 export const ManifestSchema = z.object({
   runId: z.string(),
@@ -36,6 +51,8 @@ export const ManifestSchema = z.object({
   collated: z.number().int(),
   lineage: LineageSchema.optional(),
   diff: ReportDiffSchema.optional(),
+  /** Present when the run merged to 2020 LADs; `finalCheck` then covers the 2020 list. */
+  merge2020: Merge2020Schema.optional(),
   finalCheck: z.object({ ok: z.boolean(), checkedLads: z.number().int(), problems: z.array(z.object({ lad: z.string(), missing: z.array(z.string()), empty: z.array(z.string()) })) }),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;

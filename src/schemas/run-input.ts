@@ -146,6 +146,8 @@ export const RunInputSchema = z
     maxConcurrentLads: z.number().int().min(1).max(1900).default(1000),
     /** The parent continues as new (after draining) past this many history events. @default 20000 */
     continueAsNewAfterEvents: z.number().int().min(200).max(40_000).default(20_000),
+    /** Finalize also merges 2011-based LADs into their 2020 LADs (`merged2020/<LAD>/`) and checks the 2020 list. @default false */
+    merge2020: z.boolean().default(false),
     /** Re-run LADs of a finished run (set by `spc redrive`). */
     redrive: RedriveSchema.optional(),
   })
