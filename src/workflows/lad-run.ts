@@ -15,6 +15,7 @@ import {
 import type { SpcActivities } from '../activities';
 import { LadRunInputSchema, type LadAttempt, type LadResult, type LadRunInput } from '../schemas/lad';
 import { formatIssues } from '../schemas/issues';
+import { taskIdOf } from '../schemas/names';
 import { awaitActivityOptions, controlActivityOptions } from './activity-options';
 import { ladRetryingSignal } from './messages';
 import { SpcStatusKey } from './search-attributes';
@@ -30,7 +31,7 @@ export async function ladRun(raw: LadRunInput): Promise<LadResult> {
   const attempts: LadAttempt[] = [];
   const lastAttempt = input.firstAttempt + input.retry.maxAttempts - 1;
   for (let attempt = input.firstAttempt; attempt <= lastAttempt; attempt++) {
-    const result = await awaitLadTask({
+    const result = await awaitLadTask.executeWithOptions({ summary: `${input.lad} attempt ${attempt}: Batch task ${taskIdOf(input.lad, attempt)}` }, [{
       runId: input.runId,
       lad: input.lad,
       attempt,
@@ -39,9 +40,11 @@ export async function ladRun(raw: LadRunInput): Promise<LadResult> {
       recipe: input.recipe,
       taskMs: input.timeouts.taskMs,
       pollIntervalMs: input.pollIntervalMs,
-    });
+    }]);
     if (result.outcome === 'success') {
-      const check = await verifyLadOutputs({ container: input.container, lad: input.lad, expectedFiles: input.expectedFiles });
+      const check = await verifyLadOutputs.executeWithOptions({ summary: `verify ${input.lad}'s outputs (attempt ${attempt})` }, [
+        { container: input.container, lad: input.lad, expectedFiles: input.expectedFiles },
+      ]);
       if (check.ok) {
         attempts.push(result);
         upsertSearchAttributes([{ key: SpcStatusKey, value: 'succeeded' }]);
@@ -55,7 +58,7 @@ export async function ladRun(raw: LadRunInput): Promise<LadResult> {
     notifyParentRetrying(input.lad, attempt + 1);
     upsertSearchAttributes([{ key: SpcStatusKey, value: 'retrying' }]);
     // Backoff before the next attempt: a durable timer, so a worker restart does not shorten or repeat it.
-    await sleep(input.retry.backoffMs * input.retry.backoffCoefficient ** (attempt - input.firstAttempt));
+    await sleep(input.retry.backoffMs * input.retry.backoffCoefficient ** (attempt - input.firstAttempt), { summary: `backoff before attempt ${attempt + 1} of ${input.lad}` });
   }
   upsertSearchAttributes([{ key: SpcStatusKey, value: 'failed' }]);
   const last = attempts.at(-1);

@@ -29,11 +29,16 @@ import type { RunSummary } from '../schemas/summary';
 import { controlActivityOptions, finalizeActivityOptions } from './activity-options';
 import { ladRun } from './lad-run';
 import { registerControls } from './run-controls';
+import { publishRunMemo } from './run-memo';
 import * as rs from './run-state';
 import { SpcLadCountKey, SpcLadKey, SpcRunIdKey, SpcStatusKey, TemporalScheduledByIdKey } from './search-attributes';
 
-const { readLadsCsv, checkRunInputs, prepareRun, stopRun } = proxyActivities<SpcActivities>(controlActivityOptions);
-const { finalizeRun } = proxyActivities<SpcActivities>(finalizeActivityOptions);
+// Each proxy carries a summary the Web UI shows on the activity (user metadata).
+const { readLadsCsv } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'read the LAD list CSV' });
+const { checkRunInputs } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'check the run inputs exist' });
+const { prepareRun } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'prepare: container, recipe inputs, pool, job' });
+const { stopRun } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'stop: terminate the Batch job' });
+const { finalizeRun } = proxyActivities<SpcActivities>({ ...finalizeActivityOptions, summary: 'finalize: verify, manifest, collate, final check, cleanup' });
 
 /** Set by anything the fan-out loop must react to (a child result, a signal); cleared before each wait. */
 interface Wakeup {
@@ -108,6 +113,7 @@ async function prepare(input: NormalisedRunInput, state: RunState): Promise<void
   state.pool = prepared.pool;
   state.status = state.paused ? 'paused' : 'running';
   upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
+  publishRunMemo(state, 'prepared');
 }
 
 /** Starts children as the cap and pause allow, until all LADs finish, the run stops, or history asks to continue. */
@@ -137,6 +143,7 @@ function startLad(input: NormalisedRunInput, state: RunState, lad: string, inFli
   rs.markStarted(state, lad);
   const child: Promise<void> = startChild(ladRun, {
     workflowId: ladWorkflowIdOf(input.runId, lad),
+    staticSummary: `LAD ${lad} of run ${input.runId}`,
     args: [
       {
         runId: input.runId,
@@ -185,6 +192,7 @@ async function stopChildren(state: RunState, children: CancellationScope, inFlig
 async function finalize(input: NormalisedRunInput, state: RunState): Promise<RunSummary> {
   state.status = 'finalizing';
   upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
+  publishRunMemo(state, 'lads finished');
   const outcome = rs.finalStatus(state);
   const extra = state.prepared
     ? await finalizeRun({
@@ -201,6 +209,7 @@ async function finalize(input: NormalisedRunInput, state: RunState): Promise<Run
     : { cleanedUp: [] };
   state.status = outcome;
   upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
+  publishRunMemo(state, 'finished');
   return rs.summaryOf(state, Date.now(), extra);
 }
 
