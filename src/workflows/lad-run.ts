@@ -18,6 +18,7 @@ import { formatIssues } from '../schemas/issues';
 import { taskIdOf } from '../schemas/names';
 import { awaitActivityOptions, controlActivityOptions } from './activity-options';
 import { ladRetryingSignal } from './messages';
+import { countLadCompleted, countLadFailed, countLadRetried, recordTaskDuration } from './metrics';
 import { SpcStatusKey } from './search-attributes';
 
 /** Runs one LAD to success or to its last attempt. Never throws for a LAD failure: the result says `failed`. */
@@ -41,6 +42,7 @@ export async function ladRun(raw: LadRunInput): Promise<LadResult> {
       taskMs: input.timeouts.taskMs,
       pollIntervalMs: input.pollIntervalMs,
     }]);
+    if (result.durationMs !== undefined) recordTaskDuration(result.durationMs);
     if (result.outcome === 'success') {
       const check = await verifyLadOutputs.executeWithOptions({ summary: `verify ${input.lad}'s outputs (attempt ${attempt})` }, [
         { container: input.container, lad: input.lad, expectedFiles: input.expectedFiles },
@@ -48,6 +50,7 @@ export async function ladRun(raw: LadRunInput): Promise<LadResult> {
       if (check.ok) {
         attempts.push(result);
         upsertSearchAttributes([{ key: SpcStatusKey, value: 'succeeded' }]);
+        countLadCompleted();
         return { lad: input.lad, status: 'succeeded', attempts, durationMs: spanMs(attempts), fileCount: check.count };
       }
       attempts.push({ ...result, outcome: 'outputs-missing', stderrTail: check.problem });
@@ -56,11 +59,13 @@ export async function ladRun(raw: LadRunInput): Promise<LadResult> {
     }
     if (attempt === lastAttempt) break;
     notifyParentRetrying(input.lad, attempt + 1);
+    countLadRetried();
     upsertSearchAttributes([{ key: SpcStatusKey, value: 'retrying' }]);
     // Backoff before the next attempt: a durable timer, so a worker restart does not shorten or repeat it.
     await sleep(input.retry.backoffMs * input.retry.backoffCoefficient ** (attempt - input.firstAttempt), { summary: `backoff before attempt ${attempt + 1} of ${input.lad}` });
   }
   upsertSearchAttributes([{ key: SpcStatusKey, value: 'failed' }]);
+  countLadFailed();
   const last = attempts.at(-1);
   return {
     lad: input.lad,
