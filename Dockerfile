@@ -6,5 +6,6 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.json
+RUN mkdir -p /spc && chown node /spc
 USER node
 CMD ["node", "dist/src/worker.js"]

@@ -3,7 +3,7 @@
  * spenser-sim tasks, through the real Temporal dev server and Azurite of the local stack and a local Batch service
  * started here. The worker runs as its own process (`node dist/src/worker.js`) so its peak RSS is its own.
  *
- *   npm run bench:run [-- --lads 1000] [--nodes 10] [--duration-ms 2000] [--poll-ms 1000]
+ *   npm run bench:run [-- --lads 1000] [--nodes 10] [--duration-ms 2000] [--poll-ms 1000] [--recipe sim|sleep]
  *
  * Prints: makespan against the ideal (ceil(N/M) x duration), Batch requests in all and per LAD (from the local
  * service's admin stats), history events per LAD (parent and child), worker peak RSS.
@@ -26,12 +26,16 @@ const ALLOCATION_DELAY_MS = 1000;
 
 async function run(): Promise<void> {
   const { values } = parseArgs({
-    options: { lads: { type: 'string', default: '100' }, nodes: { type: 'string', default: '10' }, 'duration-ms': { type: 'string', default: '2000' }, 'poll-ms': { type: 'string', default: '1000' } },
+    options: { lads: { type: 'string', default: '100' }, nodes: { type: 'string', default: '10' }, 'duration-ms': { type: 'string', default: '2000' }, 'poll-ms': { type: 'string', default: '1000' }, recipe: { type: 'string', default: 'sim' } },
   });
   const ladCount = Number(values.lads);
   const nodes = Number(values.nodes);
   const durationMs = Number(values['duration-ms']);
   const pollMs = Number(values['poll-ms']);
+  // `sim`: spenser-sim writing the 69 contract files (the local Batch service uploads each: seconds per task on
+  // this machine). `sleep`: a custom recipe that sleeps for the duration and writes one file, to measure the
+  // orchestration itself at scale.
+  const sleepRecipe = values.recipe === 'sleep';
   await stackUp(loadStackSettings(), () => undefined);
   const stack = loadConfig();
 
@@ -64,17 +68,19 @@ async function run(): Promise<void> {
   }
   try {
     const lads = Array.from({ length: ladCount }, (_, i) => `E${String(6_000_001 + i).padStart(8, '0')}`);
-    console.log(`bench: ${ladCount} LADs, ${nodes} nodes x 1 slot, ${durationMs} ms tasks, poll ${pollMs} ms; run ${runId}`);
+    console.log(`bench: ${ladCount} LADs, ${nodes} nodes x 1 slot, ${durationMs} ms ${sleepRecipe ? 'sleep' : 'spenser-sim'} tasks, poll ${pollMs} ms; run ${runId}`);
     const started = Date.now();
     const handle = await startSpcRun(
       client,
       {
         lads,
-        recipe: { name: 'spenser-sim', options: { durationMs, scale: 0.01 } },
+        recipe: sleepRecipe
+          ? { name: 'custom', command: `sleep ${durationMs / 1000} && mkdir -p output && echo "lad,{lad}" > output/{lad}.csv` }
+          : { name: 'spenser-sim', options: { durationMs, scale: 0.01 } },
         pool: { dedicatedNodes: nodes, taskSlotsPerNode: 1 },
         pollIntervalMs: pollMs,
         cleanup: { onSuccess: ['container'], onFailure: ['container'] },
-        outputs: { expectedFiles: 'contract' },
+        outputs: { expectedFiles: sleepRecipe ? ['{lad}.csv'] : 'contract' },
       },
       { workflowId: runId, taskQueue },
     );

@@ -28,8 +28,6 @@ export const SPC_WORKFLOWS_PATH = require.resolve('./workflows');
 
 /** Default concurrent activities per worker (awaiting activities are cheap: they share one poller). */
 export const SPC_MAX_CONCURRENT_ACTIVITIES = 2000;
-/** Default workflow cache size per worker. */
-export const SPC_MAX_CACHED_WORKFLOWS = 40;
 
 export class SpcPlugin extends SimplePlugin {
   /** The activities and their shared resources (the Batch task poller). */
@@ -53,12 +51,13 @@ export class SpcPlugin extends SimplePlugin {
   }
 
   /**
-   * As SimplePlugin, plus two defaults the user can override. Every LAD holds one awaiting activity while its task
-   * queues and runs; these only wait on the shared poller, so allow 2000 at once (`maxConcurrentActivityTaskExecutions`,
-   * SDK default 100: LADs past the 100th would not even be submitted). Keep at most 40 workflows cached: measured
-   * here, a cached workflow costs ~4-5 MB in the workflow threads (1,000 cached would need 4+ GB), while a worker
-   * holding 1,000 awaiting LADs with 10 cached stayed at 450-540 MB RSS; an evicted ladRun replays ~10 events when
-   * its activity completes. A prebuilt `workflowBundle` given by the user is kept (no workflowsPath then).
+   * As SimplePlugin, plus one default the user can override: every LAD holds one awaiting activity while its task
+   * queues and runs; these only wait on the shared poller, so allow 2000 at once (`maxConcurrentActivityTaskExecutions`;
+   * the SDK default of 100 would leave LADs past the 100th unsubmitted). The workflow cache keeps the SDK default:
+   * measured here a cached workflow costs ~4-5 MB in the workflow threads (RSS ~1.9 GB with 1,000 LADs in flight;
+   * ~0.5 GB with `maxCachedWorkflows: 10`), but one 1,000-LAD run with a 40-entry cache crashed its worker
+   * ("async hook stack has become corrupted" in a workflow thread), so a smaller cache is left as an explicit choice
+   * (`SPC_MAX_CACHED_WORKFLOWS` in src/worker.ts). A prebuilt `workflowBundle` given by the user is kept.
    */
   override configureWorker(options: WorkerOptions): WorkerOptions {
     const configured = super.configureWorker(options);
@@ -66,7 +65,6 @@ export class SpcPlugin extends SimplePlugin {
       ...configured,
       ...(options.workflowBundle && { workflowsPath: undefined }),
       ...(!options.tuner && { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? SPC_MAX_CONCURRENT_ACTIVITIES }),
-      maxCachedWorkflows: options.maxCachedWorkflows ?? SPC_MAX_CACHED_WORKFLOWS,
     };
   }
 

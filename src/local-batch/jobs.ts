@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import type { Engine } from './engine';
 import { conflict, notFound } from './errors';
 import { entityHeaders, jsonBody, metadataUrl, readConditions, writeConditions, type Reply, type Request } from './http';
@@ -8,6 +7,7 @@ import { killTaskProcess } from './task-runner';
 import type { JobRecord, JobWire } from './types';
 import { isoTime, newETag, UNLIMITED } from './wire';
 import { JobAddSchema, JobDisableSchema, JobPatchSchema, JobTerminateSchema, JobUpdateSchema, parseBody, type JobPatch } from './wire-schemas';
+import { removeTaskDir } from './task-dirs';
 
 /** Job operations. */
 export function getJob(engine: Engine, jobId: string): JobRecord {
@@ -131,7 +131,7 @@ export function removeJob(engine: Engine, job: JobRecord): void {
     killTaskProcess(engine, task);
     engine.unindexTask(task);
     // Deleting a job deletes its tasks' directories regardless of retention.
-    if (task.taskDir) void rm(task.taskDir, { recursive: true, force: true });
+    if (task.taskDir) removeTaskDir(task.taskDir);
   }
   engine.jobTasks.delete(key);
   engine.queues.delete(key);

@@ -6,7 +6,8 @@ import { startLocalBatchService } from './server';
 
 /**
  * Entry point of the `batch` stack service. Reads SPC_BATCH_PORT and SPC_STACK_DIR (via the stack settings), the
- * generated account key from the stack folder, and optionally SPC_BATCH_ALLOCATION_DELAY_MS and SPC_BATCH_FAULTS (JSON).
+ * generated account key from the stack folder, and optionally SPC_BATCH_HOST (default 127.0.0.1; 0.0.0.0 in a
+ * container), SPC_BATCH_ALLOCATION_DELAY_MS and SPC_BATCH_FAULTS (JSON).
  */
 async function run(): Promise<void> {
   const settings = loadStackSettings();
@@ -15,6 +16,7 @@ async function run(): Promise<void> {
   const faults = process.env.SPC_BATCH_FAULTS ? FaultSettingsSchema.parse(JSON.parse(process.env.SPC_BATCH_FAULTS)) : undefined;
   const service = await startLocalBatchService({
     port: settings.SPC_BATCH_PORT,
+    host: process.env.SPC_BATCH_HOST,
     accountName: LOCAL_BATCH_ACCOUNT,
     accountKey: secrets.batchKey,
     dataDir: path.join(settings.SPC_STACK_DIR, 'batch'),

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Engine } from './engine';
 import { baseEnvironment, killRecordedGroup, type ProcessHandle } from './executor';
@@ -6,6 +6,7 @@ import { completeTaskOnNodeRemoval } from './task-runner';
 import { downloadResourceFiles, TransferError } from './transfers';
 import type { NodeRecord, PoolRecord } from './types';
 import { isoTime } from './wire';
+import { removeNodeDirNow } from './task-dirs';
 
 /**
  * Simulated compute nodes: allocation, the pool start task (once per node boot), removal on shrink or pool delete
@@ -39,7 +40,7 @@ export function setNodeState(node: NodeRecord, state: NodeRecord['state']): void
 
 /** Whether the scheduler may place tasks on this node. */
 export function nodeAcceptsTasks(node: NodeRecord): boolean {
-  return (node.state === 'idle' || node.state === 'running') && !node.leaving;
+  return (node.state === 'idle' || node.state === 'running') && !node.leaving && !node.schedulingDisabled && !node.rebootPending;
 }
 
 export function addNode(engine: Engine, pool: PoolRecord, isDedicated: boolean): NodeRecord {
@@ -159,7 +160,7 @@ async function runStartTask(engine: Engine, pool: PoolRecord, node: NodeRecord, 
 function dropNode(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
   killStartTask(node);
   pool.nodes.delete(node.id);
-  rmSync(engine.nodeRoot(node), { recursive: true, force: true });
+  removeNodeDirNow(engine.nodeRoot(node));
   engine.touchPool(pool);
 }
 
@@ -204,7 +205,7 @@ export function preemptNode(engine: Engine, pool: PoolRecord, node: NodeRecord):
   completeTaskOnNodeRemoval(engine, node, 'recover');
   killStartTask(node);
   setNodeState(node, 'preempted');
-  rmSync(engine.nodeRoot(node), { recursive: true, force: true });
+  removeNodeDirNow(engine.nodeRoot(node));
   engine.touchPool(pool, false);
   engine.later(engine.options.allocationDelayMs, () => {
     if (pool.nodes.get(node.id) !== node || node.state !== 'preempted') return;
@@ -220,6 +221,7 @@ export function rebootAfterRestart(engine: Engine, pool: PoolRecord): void {
     node.startPid = undefined;
     node.running = new Map();
     node.usedSlots = 0;
+    node.rebootPending = false;
     if (node.leaving) {
       pool.nodes.delete(node.id);
       continue;
@@ -229,4 +231,38 @@ export function rebootAfterRestart(engine: Engine, pool: PoolRecord): void {
     }
     bootNode(engine, pool, node);
   }
+}
+
+export type NodeTaskOption = 'requeue' | 'terminate' | 'taskcompletion' | 'retaineddata';
+
+/** Reboots a node: its tasks are requeued or terminated (or waited for), it goes `rebooting`, then boots again. */
+export function rebootNode(engine: Engine, pool: PoolRecord, node: NodeRecord, option: NodeTaskOption = 'requeue'): void {
+  if (node.running.size > 0 && (option === 'taskcompletion' || option === 'retaineddata')) {
+    node.rebootPending = true;
+    engine.touchPool(pool, false);
+    return;
+  }
+  node.rebootPending = false;
+  completeTaskOnNodeRemoval(engine, node, option === 'terminate' ? 'terminate' : 'requeue');
+  killStartTask(node);
+  setNodeState(node, 'rebooting');
+  engine.touchPool(pool, false);
+  engine.later(engine.options.allocationDelayMs, () => {
+    if (pool.nodes.get(node.id) !== node || node.state !== 'rebooting') return;
+    bootNode(engine, pool, node);
+  });
+}
+
+/** Disables scheduling on a node; its running tasks are requeued, terminated or left to finish. */
+export function disableNodeScheduling(engine: Engine, pool: PoolRecord, node: NodeRecord, option: 'requeue' | 'terminate' | 'taskcompletion' = 'requeue'): void {
+  node.schedulingDisabled = true;
+  if (option !== 'taskcompletion') completeTaskOnNodeRemoval(engine, node, option);
+  if (node.state === 'running' && node.running.size === 0) setNodeState(node, 'idle');
+  engine.touchPool(pool, false);
+}
+
+export function enableNodeScheduling(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
+  node.schedulingDisabled = false;
+  engine.touchPool(pool, false);
+  engine.kick();
 }

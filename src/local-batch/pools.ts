@@ -1,11 +1,11 @@
 import type { Engine } from './engine';
 import { conflict, invalidProperty, missingProperty, notFound } from './errors';
 import { entityHeaders, jsonBody, readConditions, writeConditions, type Reply, type Request } from './http';
-import { addNode, afterNodeChange, removeNode, setAllocationState } from './nodes';
+import { addNode, afterNodeChange, disableNodeScheduling, enableNodeScheduling, rebootNode, removeNode, setAllocationState } from './nodes';
 import { entityReply, listPage, route, type Route } from './routing';
 import type { NodeRecord, PoolRecord, PoolWire } from './types';
 import { isoTime, newETag, parseDuration } from './wire';
-import { NodeRemoveSchema, parseBody, PoolAddSchema, PoolPatchSchema, PoolResizeSchema, PoolUpdatePropertiesSchema } from './wire-schemas';
+import { NodeDisableSchedulingSchema, NodeRebootSchema, NodeRemoveSchema, parseBody, PoolAddSchema, PoolPatchSchema, PoolResizeSchema, PoolUpdatePropertiesSchema } from './wire-schemas';
 
 /** Pool and compute-node operations. */
 export function getPool(engine: Engine, poolId: string): PoolRecord {
@@ -35,8 +35,8 @@ function nodeWire(engine: Engine, pool: PoolRecord, node: NodeRecord): Record<st
   return {
     id: node.id,
     url: engine.nodeUrl(pool.wire.id, node.id),
-    state: node.state,
-    schedulingState: 'enabled',
+    state: node.schedulingDisabled && node.state === 'idle' ? 'offline' : node.state,
+    schedulingState: node.schedulingDisabled ? 'disabled' : 'enabled',
     stateTransitionTime: node.stateTransitionTime,
     lastBootTime: node.lastBootTime,
     allocationTime: node.allocationTime,
@@ -214,6 +214,8 @@ function deletePool(engine: Engine, req: Request, [poolId]: string[]): Reply {
   return { status: 202 };
 }
 
+const nodeBusy = () => conflict('OperationInvalidForCurrentState', 'The specified operation is not valid for the current state of the resource.');
+
 function getNode(engine: Engine, poolId: string, nodeId: string): { pool: PoolRecord; node: NodeRecord } {
   const pool = getPool(engine, poolId);
   const node = pool.nodes.get(nodeId);
@@ -231,6 +233,7 @@ const COUNT_KEYS: Record<string, string> = {
   leavingpool: 'leavingPool',
   unusable: 'unusable',
   waitingforstarttask: 'waitingForStartTask',
+  rebooting: 'rebooting',
 };
 
 /** Account_ListPoolNodeCounts: nodes per pool by state, dedicated and low-priority apart. */
@@ -244,7 +247,7 @@ function nodeCounts(engine: Engine, req: Request): Reply {
     const counts = { poolId: pool.wire.id, dedicated: zero(), lowPriority: zero() };
     for (const node of pool.nodes.values()) {
       const bucket: Record<string, number> = node.isDedicated ? counts.dedicated : counts.lowPriority;
-      bucket[COUNT_KEYS[node.state] ?? 'unknown']++;
+      bucket[node.schedulingDisabled && node.state === 'idle' ? 'offline' : (COUNT_KEYS[node.state] ?? 'unknown')]++;
       bucket.total++;
     }
     return counts;
@@ -270,6 +273,24 @@ export const poolRoutes: Route[] = [
     const pool = getPool(e, id);
     const nodes = [...pool.nodes.values()];
     return listPage(req, nodes, (n) => nodes.indexOf(n), () => true, (n) => nodeWire(e, pool, n), `pools/${pool.wire.id}/nodes`);
+  }),
+  route('POST', '/pools/{poolId}/nodes/{nodeId}/reboot', 'ComputeNode_Reboot', (e, req, [poolId, nodeId]) => {
+    const { pool, node } = getNode(e, poolId, nodeId);
+    const body = parseBody(NodeRebootSchema, jsonBody(req));
+    if (!['idle', 'running', 'starttaskfailed', 'unusable'].includes(node.state)) throw nodeBusy();
+    rebootNode(e, pool, node, body.nodeRebootOption);
+    return { status: 202, headers: { DataServiceId: e.nodeUrl(pool.wire.id, node.id) } };
+  }),
+  route('POST', '/pools/{poolId}/nodes/{nodeId}/disablescheduling', 'ComputeNode_DisableScheduling', (e, req, [poolId, nodeId]) => {
+    const { pool, node } = getNode(e, poolId, nodeId);
+    const body = parseBody(NodeDisableSchedulingSchema, jsonBody(req));
+    disableNodeScheduling(e, pool, node, body.nodeDisableSchedulingOption);
+    return { status: 200, headers: { DataServiceId: e.nodeUrl(pool.wire.id, node.id) } };
+  }),
+  route('POST', '/pools/{poolId}/nodes/{nodeId}/enablescheduling', 'ComputeNode_EnableScheduling', (e, _req, [poolId, nodeId]) => {
+    const { pool, node } = getNode(e, poolId, nodeId);
+    enableNodeScheduling(e, pool, node);
+    return { status: 200, headers: { DataServiceId: e.nodeUrl(pool.wire.id, node.id) } };
   }),
   route('GET', '/pools/{poolId}/nodes/{nodeId}', 'ComputeNode_Get', (e, req, [poolId, nodeId]) => {
     const { pool, node } = getNode(e, poolId, nodeId);

@@ -1,12 +1,13 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Attempt, Engine } from './engine';
 import { baseEnvironment } from './executor';
 import { checkAllTasksComplete } from './job-lifecycle';
-import { finishLeavingNode, setNodeState } from './nodes';
+import { finishLeavingNode, rebootNode, setNodeState } from './nodes';
 import { downloadResourceFiles, TransferError, uploadOutputFiles } from './transfers';
 import { taskKey, type FailureInfo, type NodeRecord, type PoolRecord, type TaskRecord } from './types';
 import { isoTime, parseDuration, UNLIMITED_MS } from './wire';
+import { removeTaskDir } from './task-dirs';
 
 /**
  * The life of a task on a node: start, user retries on a non-zero exit (same node, same directory), uploads,
@@ -86,7 +87,9 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
   engine.attempts.set(rec, attempt);
   const taskDir = rec.taskDir!;
   const wd = path.join(taskDir, 'wd');
-  mkdirSync(wd, { recursive: true });
+  // Off the main thread: directory creation is the costliest step of a start on a busy disk.
+  await mkdir(wd, { recursive: true });
+  if (attempt.abandoned || engine.closed) return;
   if (!rec.prepared && rec.wire.resourceFiles?.length) {
     try {
       await downloadResourceFiles(wd, rec.wire.resourceFiles);
@@ -186,6 +189,7 @@ export function releaseSlot(engine: Engine, rec: TaskRecord): void {
   node.usedSlots -= slots;
   if (node.state === 'running' && node.usedSlots === 0) setNodeState(node, 'idle');
   if (node.leaving && node.running.size === 0) finishLeavingNode(engine, pool, node);
+  else if (node.rebootPending && node.running.size === 0) rebootNode(engine, pool, node, 'requeue');
   engine.touchPool(pool, false);
 }
 
@@ -260,7 +264,7 @@ function scheduleRetention(engine: Engine, rec: TaskRecord): void {
 /** Deletes a completed task's directory once its retention time passed. */
 export function cleanupTaskDir(engine: Engine, rec: TaskRecord): void {
   if (rec.wire.state !== 'completed' || !rec.taskDir) return;
-  rmSync(rec.taskDir, { recursive: true, force: true });
+  removeTaskDir(rec.taskDir);
   rec.taskDir = undefined;
   rec.cleanedUp = true;
   engine.touchTask(rec);

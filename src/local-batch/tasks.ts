@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import type { Engine } from './engine';
 import { BatchError, conflict, invalidProperty, notFound } from './errors';
 import { entityHeaders, jsonBody, metadataUrl, readConditions, writeConditions, type Reply, type Request } from './http';
@@ -9,6 +8,7 @@ import { armWallClock, killTaskProcess, stopTask, taskEndedByUser } from './task
 import { taskKey, type JobRecord, type TaskRecord, type TaskWire } from './types';
 import { isoTime, newETag, parseDuration, UNLIMITED, UNLIMITED_MS } from './wire';
 import { parseBody, TaskAddSchema, TaskCollectionSchema, TaskUpdateSchema, type TaskAdd } from './wire-schemas';
+import { removeTaskDir } from './task-dirs';
 
 /** Task operations. */
 export const MAX_COLLECTION_TASKS = 100;
@@ -167,7 +167,7 @@ function deleteTask(engine: Engine, req: Request, [jobId, taskId]: string[]): Re
   writeConditions(req, task.wire);
   killTaskProcess(engine, task);
   engine.unindexTask(task);
-  if (task.taskDir) void rm(task.taskDir, { recursive: true, force: true });
+  if (task.taskDir) removeTaskDir(task.taskDir);
   engine.kick();
   checkAllTasksComplete(engine, jobId);
   return { status: 200 };

@@ -12,6 +12,7 @@ export type NodeState =
   | 'starttaskfailed'
   | 'leavingpool'
   | 'preempted'
+  | 'rebooting'
   | 'unusable';
 
 /** Fields every entity carries. */
@@ -157,6 +158,10 @@ export interface NodeRecord {
   startTaskInfo?: StartTaskInfo;
   /** Set when a shrink waits for this node's tasks (taskcompletion / retaineddata) before removing it. */
   leaving?: boolean;
+  /** Scheduling disabled on the node (it shows `offline` when idle). */
+  schedulingDisabled?: boolean;
+  /** A reboot with taskcompletion/retaineddata waits for the node's tasks. */
+  rebootPending?: boolean;
   /** Running tasks by key, with the slots each holds. Not persisted: restarts requeue running tasks. */
   running: Map<string, number>;
   usedSlots: number;

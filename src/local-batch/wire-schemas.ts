@@ -86,6 +86,9 @@ export const NodeRemoveSchema = z.object({
   nodeDeallocationOption: deallocation.optional(),
 });
 
+export const NodeRebootSchema = z.object({ nodeRebootOption: deallocation.optional() });
+export const NodeDisableSchedulingSchema = z.object({ nodeDisableSchedulingOption: z.enum(['requeue', 'terminate', 'taskcompletion']).optional() });
+
 const jobConstraints = z.object({ maxWallClockTime: duration.optional(), maxTaskRetryCount: z.number().int().min(-1).optional() });
 const poolInfo = z.object({ poolId: z.string().optional(), autoPoolSpecification: z.unknown().optional() });
 const priority = z.number().int().min(-1000).max(1000);

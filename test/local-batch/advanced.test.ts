@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { jsSignedRequest } from '../helpers/batch-raw';
-import { rejection, startTestBatch, waitFor, waitForNodes, waitForTask, type TestBatch } from '../helpers/local-batch';
+import { readTaskFile, rejection, startTestBatch, waitFor, waitForNodes, waitForTask, type TestBatch } from '../helpers/local-batch';
 import { uniqueId } from '../helpers/stack';
 
 describe('local Batch: dependencies, job wall clock, conditional requests, reactivate, node counts, remove nodes', () => {
   let b: TestBatch;
   let poolId: string;
   before(async () => {
-    b = await startTestBatch();
+    // Long enough to observe a rebooting node on a loaded machine.
+    b = await startTestBatch({ allocationDelayMs: 400 });
     poolId = uniqueId('pool');
     await b.client.pool.add({ id: poolId, vmSize: 'standard_d2s_v3', targetDedicatedNodes: 2, taskSlotsPerNode: 4 });
     await waitForNodes(b.client, poolId, 2);
@@ -91,6 +92,29 @@ describe('local Batch: dependencies, job wall clock, conditional requests, react
     await b.client.task.update(jobId, 'upd', { constraints: { maxWallClockTime: 'PT0.3S' } });
     const ended = await waitForTask(b.client, jobId, 'upd', 'completed');
     assert.equal(ended.constraints?.maxWallClockTime, 'PT0.3S');
+  });
+
+  it('node scheduling can be disabled (offline, no tasks) and enabled; a reboot requeues the running task and reruns the start task', async () => {
+    const nodePool = uniqueId('pool');
+    await b.client.pool.add({ id: nodePool, vmSize: 'standard_d2s_v3', targetDedicatedNodes: 1, startTask: { commandLine: "/bin/sh -c 'echo boot >> $AZ_BATCH_NODE_SHARED_DIR/boots.txt'" } });
+    const [node] = await waitForNodes(b.client, nodePool, 1, ['idle']);
+    await b.client.computeNode.disableScheduling(nodePool, node.id!);
+    const offline = await b.client.computeNode.get(nodePool, node.id!);
+    assert.equal(offline.state, 'offline');
+    assert.equal(offline.schedulingState, 'disabled');
+    const jobId = uniqueId('job');
+    await b.client.job.add({ id: jobId, poolInfo: { poolId: nodePool } });
+    await b.client.task.add(jobId, { id: 't', commandLine: "/bin/sh -c 'sleep 0.5; cat $AZ_BATCH_NODE_SHARED_DIR/boots.txt'" });
+    assert.equal((await b.client.task.get(jobId, 't')).state, 'active');
+    await b.client.computeNode.enableScheduling(nodePool, node.id!);
+    await waitForTask(b.client, jobId, 't', 'running');
+    await b.client.computeNode.reboot(nodePool, node.id!, { nodeRebootOption: 'requeue' });
+    const requeued = await b.client.task.get(jobId, 't');
+    assert.equal(requeued.state, 'active');
+    assert.equal(requeued.executionInfo?.requeueCount, 1);
+    assert.equal((await b.client.computeNode.get(nodePool, node.id!)).state, 'rebooting');
+    await waitForTask(b.client, jobId, 't', 'completed');
+    assert.equal(await readTaskFile(b.client, jobId, 't', 'stdout.txt'), 'boot\nboot\n', 'the start task ran again after the reboot');
   });
 
   it('lists node counts per pool and removes a named node (removenodes, 202)', async () => {
