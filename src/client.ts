@@ -47,6 +47,8 @@ export async function startSpcRun(client: Client, input: RawRunInput, options: S
     taskQueue: options.taskQueue ?? 'spc-run',
     workflowId,
     args: [input],
+    // A 1,000-LAD parent's workflow tasks took over the default 10 s on a loaded 2-core machine; give them a minute.
+    workflowTaskTimeout: '1 minute',
     typedSearchAttributes: [
       { key: SpcRunIdKey, value: parsed.runId ?? workflowId },
       { key: SpcStatusKey, value: 'preparing' },

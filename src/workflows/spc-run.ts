@@ -40,6 +40,13 @@ const { prepareRun } = proxyActivities<SpcActivities>({ ...controlActivityOption
 const { stopRun } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'stop: terminate the Batch job' });
 const { finalizeRun } = proxyActivities<SpcActivities>({ ...finalizeActivityOptions, summary: 'finalize: verify, manifest, collate, final check, cleanup' });
 
+/**
+ * Children started per workflow task. The next wave starts when the previous one's children have started (their
+ * ChildWorkflowExecutionStarted events wake the loop, so waves cost no extra events). Why: one workflow task that
+ * started 1,000 children at once crashed the worker here ("async hook stack has become corrupted").
+ */
+const START_WAVE = 100;
+
 /** Set by anything the fan-out loop must react to (a child result, a signal); cleared before each wait. */
 interface Wakeup {
   flag: boolean;
@@ -129,7 +136,8 @@ async function fanOut(input: NormalisedRunInput, state: RunState, inFlight: Set<
     const mustContinue = info.continueAsNewSuggested || info.historyLength > input.continueAsNewAfterEvents;
     if (mustContinue && inFlight.size === 0) return 'continue';
     if (!mustContinue) {
-      for (const lad of rs.ladsToStart(state, input.maxConcurrentLads)) startLad(input, state, lad, inFlight, wakeup);
+      const wave = rs.ladsToStart(state, input.maxConcurrentLads).slice(0, START_WAVE);
+      for (const lad of wave) startLad(input, state, lad, inFlight, wakeup);
     }
     wakeup.flag = false;
     // Wake on a child result, a signal, or the run deadline.
@@ -164,7 +172,10 @@ function startLad(input: NormalisedRunInput, state: RunState, lad: string, inFli
       { key: SpcStatusKey, value: 'running' },
     ],
   })
-    .then((handle) => handle.result())
+    .then((handle) => {
+      wakeup.flag = true;
+      return handle.result();
+    })
     .then(
       (result) => void rs.markFinished(state, result),
       (err: unknown) => {
