@@ -11,7 +11,7 @@
  * @experimental Temporal plugins are experimental.
  */
 import { SimplePlugin } from '@temporalio/plugin';
-import type { ReplayWorkerOptions, WorkerOptions } from '@temporalio/worker';
+import { Runtime, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
 import { createActivityBundle, type ActivityBundle, type ActivityDeps } from './activities';
 import { loadConfig } from './config';
 import type { Config } from './schemas/config';
@@ -34,7 +34,7 @@ export class SpcPlugin extends SimplePlugin {
   readonly bundle: ActivityBundle;
 
   constructor(options: SpcPluginOptions = {}) {
-    const bundle = createActivityBundle(options.config ?? loadConfig(), options.deps);
+    const bundle = createActivityBundle(options.config ?? loadConfig(), options.deps, () => Runtime.instance().metricMeter);
     super({
       name: 'spc-temporal',
       activities: bundle.activities,

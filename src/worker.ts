@@ -5,11 +5,11 @@
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig } from './config';
-import { installQuietRuntime } from './logging';
+import { installRuntime } from './logging';
 import { SpcPlugin } from './plugin';
 
 async function run(): Promise<void> {
-  installQuietRuntime(process.env.SPC_LOG_LEVEL === 'INFO' ? 'INFO' : 'WARN');
+  installRuntime({ logLevel: process.env.SPC_LOG_LEVEL === 'INFO' ? 'INFO' : 'WARN', metricsAddress: process.env.SPC_METRICS_ADDRESS });
   const config = loadConfig();
   const connection = await NativeConnection.connect({ address: config.SPC_TEMPORAL_ADDRESS });
   try {
@@ -22,6 +22,7 @@ async function run(): Promise<void> {
       ...(process.env.SPC_MAX_CACHED_WORKFLOWS && { maxCachedWorkflows: Number(process.env.SPC_MAX_CACHED_WORKFLOWS) }),
     });
     console.log(`spc worker polling task queue ${config.SPC_TASK_QUEUE} (pid ${process.pid})`);
+    if (process.env.SPC_METRICS_ADDRESS && process.env.SPC_METRICS_ADDRESS !== 'off') console.log(`metrics at http://${process.env.SPC_METRICS_ADDRESS}/metrics`);
     const memoryLog = logMemoryEvery(Number(process.env.SPC_WORKER_MEMORY_LOG_MS ?? 0));
     try {
       await worker.run();

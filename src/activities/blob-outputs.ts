@@ -9,9 +9,15 @@ import { checkLadOutputs, collationTarget, expectedLadFiles, finalCheck, parseOu
 import type { LadResult } from '../schemas/lad';
 import type { Manifest } from '../schemas/manifest';
 import { MANIFEST_BLOB } from '../schemas/names';
+import type { Lineage } from '../schemas/lineage';
 import type { LadStatus } from '../schemas/progress';
-import { batchSignal, callSignal } from './clients';
-import { codeOf, mapped, statusOf, toFailure } from './errors';
+import type { NormalisedRunInput } from '../schemas/run-input';
+import { callSignal } from './clients';
+import { mapped } from './errors';
+import { diffAgainst, lineageOf, readManifestIfAny, writeLineagePointer, type RunDiff } from './lineage';
+import { cleanUp, runLimited } from './cleanup';
+import { merge2020 } from './merge-2020';
+import { mergeRedrive, readManifestForUpdate } from './redrive-manifest';
 import { readUrl } from './sas';
 
 export type ExpectedFiles = 'contract' | string[];
@@ -43,12 +49,18 @@ export interface FinalizeRunRequest {
   results: LadResult[];
   expectedFiles: ExpectedFiles;
   cleanup: ('job' | 'pool' | 'container')[];
+  /** The run's normalised input (hashed for the lineage; it holds no secrets). */
+  input: NormalisedRunInput;
+  /** The Temporal Schedule that started the run (`TemporalScheduledById`), if any. */
+  scheduleId?: string;
 }
 export interface FinalizeRunResult {
   manifest?: string;
   finalCheck: { ok: boolean; problems: number };
   collated: number;
   cleanedUp: string[];
+  lineage: Lineage;
+  diff?: RunDiff;
 }
 
 export function createOutputActivities({ batch, blobs }: { batch: BatchServiceClient; blobs: BlobServiceClient }) {
@@ -69,6 +81,7 @@ export function createOutputActivities({ batch, blobs }: { batch: BatchServiceCl
     async finalizeRun(req: FinalizeRunRequest): Promise<FinalizeRunResult> {
       const container = blobs.getContainerClient(req.container);
       const results = new Map(req.results.map((r) => [r.lad, r]));
+      const { lineage, previous } = await lineageOf(blobs, req);
       const all = await mapped('list outputs', () => listUnder(container, ''));
       heartbeat();
       const byLad = new Map<string, StoredFile[]>();
@@ -100,29 +113,44 @@ export function createOutputActivities({ batch, blobs }: { batch: BatchServiceCl
         const size = byLad.get(parseOutputFileName(to)?.lad ?? '')?.find((f) => to.endsWith(`/${f.name}`))?.size ?? 0;
         addCollated(collated, { name: to, size });
       }
-      const check = finalCheck(req.lads.map((l) => l.lad), collated);
+      // A redrive updates its original's manifest, and the final check covers all of the original's LADs.
+      const original = req.input.redrive ? await readManifestForUpdate(container) : undefined;
+      const check = finalCheck(original ? original.manifest.lads.map((l) => l.lad) : req.lads.map((l) => l.lad), collated);
 
-      const manifest: Manifest = {
+      const entries = req.lads.map(({ lad, status }) => manifestEntry(lad, status, results.get(lad), byLad.get(lad) ?? [], req.expectedFiles));
+      const previousManifest = previous && (await mapped('read previous manifest', () => readManifestIfAny(blobs, previous.container)));
+      const diff = previousManifest ? await mapped('diff with previous run', () => diffAgainst(blobs, previousManifest, { container: req.container, lads: entries })) : undefined;
+      const own: Manifest = {
         runId: req.runId,
         jobId: req.jobId,
         poolId: req.poolId,
         container: req.container,
         writtenAt: new Date().toISOString(),
-        lads: req.lads.map(({ lad, status }) => manifestEntry(lad, status, results.get(lad), byLad.get(lad) ?? [], req.expectedFiles)),
+        lads: entries,
         collated: copies.length,
+        lineage,
+        ...(diff && { diff }),
         finalCheck: check,
       };
+      const manifest = original ? mergeRedrive(original.manifest, { runId: req.runId, at: own.writtenAt, entries, collated: original.manifest.collated + copies.length, finalCheck: check }) : own;
+      if (req.input.merge2020) {
+        const merged = await merge2020(container, manifest.lads, collated);
+        Object.assign(manifest, { finalCheck: merged.check, merge2020: merged.merge });
+      }
       const text = JSON.stringify(manifest, null, 2);
       await mapped('write manifest', () =>
         container.getBlockBlobClient(MANIFEST_BLOB).upload(text, Buffer.byteLength(text), {
           blobHTTPHeaders: { blobContentType: 'application/json' },
+          ...(original && { conditions: { ifMatch: original.etag } }),
           abortSignal: callSignal(Context.current().cancellationSignal),
         }),
       );
       heartbeat();
-      const cleanedUp = await cleanUp(batch, blobs, req);
-      log.info('run finalized', { runId: req.runId, collated: copies.length, finalCheckOk: check.ok, cleanedUp });
-      return { manifest: MANIFEST_BLOB, finalCheck: { ok: check.ok, problems: check.problems.length }, collated: copies.length, cleanedUp };
+      if (req.scheduleId) await writeLineagePointer(blobs, req.scheduleId, req.runId, req.container, previous);
+      // A redrive never deletes the container: it holds the original run's outputs.
+      const cleanedUp = await cleanUp(batch, blobs, req.input.redrive ? { ...req, cleanup: req.cleanup.filter((c) => c !== 'container') } : req);
+      log.info('run finalized', { runId: req.runId, collated: copies.length, finalCheckOk: manifest.finalCheck.ok, cleanedUp, previousRunId: lineage.previousRunId });
+      return { manifest: MANIFEST_BLOB, finalCheck: { ok: manifest.finalCheck.ok, problems: manifest.finalCheck.problems.length }, collated: copies.length, cleanedUp, lineage, ...(diff && { diff }) };
     },
   };
 }
@@ -153,45 +181,4 @@ function manifestEntry(lad: string, status: LadStatus, result: LadResult | undef
     outputsOk: status === 'succeeded' && check.ok,
     ...(result?.error && { error: result.error }),
   };
-}
-
-/** Deletes what the policy names; each step tolerates "already gone". */
-async function cleanUp(batch: BatchServiceClient, blobs: BlobServiceClient, req: FinalizeRunRequest): Promise<string[]> {
-  const done: string[] = [];
-  const abortSignal = () => callSignal(Context.current().cancellationSignal);
-  const batchAbort = () => batchSignal(Context.current().cancellationSignal);
-  const gone = (err: unknown) => statusOf(err) === 404 || (statusOf(err) === 409 && /BeingDeleted$/.test(codeOf(err) ?? ''));
-  if (req.cleanup.includes('job')) {
-    try {
-      await batch.job.deleteMethod(req.jobId, { abortSignal: batchAbort() });
-    } catch (err) {
-      if (!gone(err)) throw toFailure(err, `job delete ${req.jobId}`);
-    }
-    done.push(`job ${req.jobId}`);
-  }
-  if (req.cleanup.includes('pool')) {
-    try {
-      await batch.pool.deleteMethod(req.poolId, { abortSignal: batchAbort() });
-    } catch (err) {
-      if (!gone(err)) throw toFailure(err, `pool delete ${req.poolId}`);
-    }
-    done.push(`pool ${req.poolId}`);
-  }
-  if (req.cleanup.includes('container')) {
-    await mapped(`container delete ${req.container}`, () => blobs.getContainerClient(req.container).deleteIfExists({ abortSignal: abortSignal() }));
-    done.push(`container ${req.container}`);
-  }
-  return done;
-}
-
-/** Runs `fn` over items with at most `limit` at once. */
-async function runLimited<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i], i);
-    }
-  });
-  await Promise.all(lanes);
 }

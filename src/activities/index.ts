@@ -4,6 +4,7 @@
  */
 import type { BatchServiceClient } from '@azure/batch';
 import type { BlobServiceClient } from '@azure/storage-blob';
+import type { MetricMeter } from '@temporalio/common';
 import { loadConfig } from '../config';
 import type { Config } from '../schemas/config';
 import { createBatchTaskActivities } from './batch-tasks';
@@ -31,8 +32,13 @@ export interface ActivityBundle {
 }
 
 /** Builds the clients and activities for one worker. */
-export function createActivityBundle(config: Readonly<Config> = loadConfig(), given: Partial<ActivityDeps> = {}): ActivityBundle {
-  const batch = given.batch ?? createBatchClient(config);
+export function createActivityBundle(
+  config: Readonly<Config> = loadConfig(),
+  given: Partial<ActivityDeps> = {},
+  /** Where Batch request counts go (the worker runtime's meter), fetched at the first request. */
+  metricMeter?: () => MetricMeter,
+): ActivityBundle {
+  const batch = given.batch ?? createBatchClient(config, metricMeter);
   const blobs = given.blobs ?? createBlobServiceClient(config);
   const deps: ActivityDeps = { batch, blobs, poller: given.poller ?? new TaskPoller(batch), env: given.env ?? process.env };
   return { activities: buildActivities(deps), deps, close: () => deps.poller.close() };

@@ -21,6 +21,8 @@ export interface PrepareRunRequest {
   runId: string;
   recipe: Recipe;
   pool: PoolSpec;
+  /** Use this container instead of the run's own (a redrive writes into the original run's). */
+  container?: string;
 }
 export interface PreparedRun {
   container: string;
@@ -83,7 +85,7 @@ export function createPrepareActivities(deps: PrepareDeps) {
 
     /** Container, inputs, pool (create or reuse, then resize), job: all idempotent. */
     async prepareRun(req: PrepareRunRequest): Promise<PreparedRun> {
-      const container = containerOf(req.runId);
+      const container = req.container ?? containerOf(req.runId);
       const jobId = jobIdOf(req.runId);
       const poolId = req.pool.id === 'create' ? poolIdOf(req.runId) : req.pool.id;
       const containerClient = deps.blobs.getContainerClient(container);

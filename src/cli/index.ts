@@ -4,6 +4,7 @@ import { CliError, ExitCode } from './common';
 import { registerControl } from './control';
 import { registerDoctor } from './doctor';
 import { registerDownload } from './download';
+import { registerRedrive } from './redrive';
 import { registerReport } from './report';
 import { registerRun } from './run';
 import { registerSchedule } from './schedule';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerDownload(program);
   registerDoctor(program);
   registerReport(program);
+  registerRedrive(program);
   return program;
 }
 

@@ -11,6 +11,7 @@ export function reportDataFromRun(manifest: Manifest, summary: RunSummary, gener
     finishedAt: summary.finishedAt,
     generatedAt: generatedAt.toISOString(),
     audit: summary.audit,
+    diff: summary.diff,
     lads: manifest.lads.map((entry) => ({
       lad: entry.lad,
       status: entry.status,

@@ -1,8 +1,25 @@
 import { z } from 'zod';
 import { LadAttemptSchema } from './lad';
+import { LineageSchema } from './lineage';
 import { LadStatusSchema } from './progress';
+import { ReportDiffSchema } from './report';
 
 export const ManifestFileSchema = z.object({ name: z.string(), size: z.number().int(), md5: z.string().optional() });
+
+/** What the 2011-to-2020 merge (`merge2020: true`) did: each 2020 LAD made from other codes, and its files. */
+export const Merge2020Schema = z.object({
+  lads: z.array(
+    z.object({
+      lad: z.string(),
+      sources: z.array(z.string()),
+      kind: z.enum(['renamed', 'merged']),
+      /** Files written under `merged2020/<lad>/`. */
+      files: z.number().int(),
+      skipped: z.string().optional(),
+    }),
+  ),
+});
+export type Merge2020 = z.infer<typeof Merge2020Schema>;
 
 /** `manifest.json` in the run's container: one entry per LAD of the run, exactly once. */
 export const ManifestSchema = z.object({
@@ -25,9 +42,17 @@ export const ManifestSchema = z.object({
       files: z.array(ManifestFileSchema),
       outputsOk: z.boolean(),
       error: z.string().optional(),
+      /** The redrive run that last re-ran this LAD (its attempts follow the original's). */
+      redriveRunId: z.string().optional(),
     }),
   ),
+  /** Redrives of this run, oldest first: which LADs each re-ran and how they ended. */
+  redrives: z.array(z.object({ runId: z.string(), at: z.string(), lads: z.array(z.object({ lad: z.string(), status: LadStatusSchema })) })).optional(),
   collated: z.number().int(),
+  lineage: LineageSchema.optional(),
+  diff: ReportDiffSchema.optional(),
+  /** Present when the run merged to 2020 LADs; `finalCheck` then covers the 2020 list. */
+  merge2020: Merge2020Schema.optional(),
   finalCheck: z.object({ ok: z.boolean(), checkedLads: z.number().int(), problems: z.array(z.object({ lad: z.string(), missing: z.array(z.string()), empty: z.array(z.string()) })) }),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;

@@ -5,10 +5,16 @@ import { formatIssues } from './issues';
 export const LAD_CODE_REGEX = /^[EWSN]\d{8}$/;
 export const LadCodeSchema = z.string().regex(LAD_CODE_REGEX, { error: (i) => `${JSON.stringify(i.input)} must match ${String(LAD_CODE_REGEX)}` });
 
+/**
+ * Longest run id: `spc-<runId>` must fit Batch ids (64) and container names (63), and a scheduled run's id
+ * (`<scheduleId>-<yyyy-mm-ddThh-mm-ssZ>`) must keep its seconds, or two triggers in one minute would share a run id.
+ */
+export const MAX_RUN_ID_LENGTH = 56;
+
 /** Ids we derive Batch and Storage names from: letters, digits, `-`, `_`; short enough for Batch's 64-char limit. */
 export const RunIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, 'must be 1-40 letters, digits, "-" or "_", starting with a letter or digit');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,55}$/, `must be 1-${MAX_RUN_ID_LENGTH} letters, digits, "-" or "_", starting with a letter or digit`);
 
 /** A blob in the configured storage account. */
 export const BlobRefSchema = z.object({
@@ -100,6 +106,17 @@ export const OutputsSchema = z.object({
   expectedFiles: z.union([z.literal('contract'), z.array(z.string().min(1)).min(1)]).default('contract'),
 });
 
+/** Set by `spc redrive`: this run re-runs some LADs of a finished run, into that run's container. */
+export const RedriveSchema = z.object({
+  /** The original run's id. */
+  of: RunIdSchema,
+  /** The original run's container (its outputs and manifest.json, updated per LAD by this run). */
+  container: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name'),
+  /** Per LAD, the attempt number to start at (after the original's attempts, so task ids and records never collide). */
+  firstAttempts: z.record(LadCodeSchema, z.number().int().min(1)).default({}),
+});
+export type Redrive = z.infer<typeof RedriveSchema>;
+
 /**
  * The input of `spcRun`: plain JSON with defaults for everything but the LADs, e.g.
  * `temporal workflow start --type spcRun --task-queue spc-run --input '{"lads":["E06000001"]}'`.
@@ -129,6 +146,10 @@ export const RunInputSchema = z
     maxConcurrentLads: z.number().int().min(1).max(1900).default(1000),
     /** The parent continues as new (after draining) past this many history events. @default 20000 */
     continueAsNewAfterEvents: z.number().int().min(200).max(40_000).default(20_000),
+    /** Finalize also merges 2011-based LADs into their 2020 LADs (`merged2020/<LAD>/`) and checks the 2020 list. @default false */
+    merge2020: z.boolean().default(false),
+    /** Re-run LADs of a finished run (set by `spc redrive`). */
+    redrive: RedriveSchema.optional(),
   })
   .strict()
   .refine((i) => (i.lads === undefined) !== (i.ladsCsvBlob === undefined), {
@@ -146,13 +167,13 @@ function duplicates(list: string[]): string[] {
   return [...new Set(list.filter((x) => (seen.has(x) ? true : (seen.add(x), false))))];
 }
 
-/** Derives a run id from a workflow id: Batch/Storage-safe characters, at most 40. */
+/** Derives a run id from a workflow id: Batch/Storage-safe characters, at most {@link MAX_RUN_ID_LENGTH}. */
 export function runIdFromWorkflowId(workflowId: string): string {
   const cleaned = workflowId.replace(/[^A-Za-z0-9_-]/g, '-').replace(/^[-_]+/, '') || 'run';
-  if (cleaned.length <= 40) return cleaned;
-  // Truncating alone would give two runs of one schedule in the same minute the same id (and container and job):
+  if (cleaned.length <= MAX_RUN_ID_LENGTH) return cleaned;
+  // Truncating alone could give two runs of one schedule the same id (and container and job):
   // keep a readable prefix and add a hash of the whole workflow id.
-  return `${cleaned.slice(0, 31)}-${fnv1a(workflowId)}`;
+  return `${cleaned.slice(0, MAX_RUN_ID_LENGTH - 9)}-${fnv1a(workflowId)}`;
 }
 
 /** 32-bit FNV-1a of a string as 8 hex digits: deterministic and pure, so workflow code may use it. */

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { LadAttemptSchema } from './lad';
+import { LineageSchema } from './lineage';
 import { RunStatusSchema, AuditEntrySchema } from './progress';
+import { ReportDiffSchema } from './report';
 
 /** What spcRun returns. Contains no secrets: names of blobs, never URLs with tokens. */
 export const RunSummarySchema = z.object({
@@ -18,6 +20,9 @@ export const RunSummarySchema = z.object({
   collated: z.number().int().optional(),
   cleanedUp: z.array(z.string()),
   reason: z.string().optional(),
+  lineage: LineageSchema.optional(),
+  /** Per-LAD changes against the previous run of the same schedule (when there is one). */
+  diff: ReportDiffSchema.optional(),
   audit: z.array(AuditEntrySchema),
   startedAt: z.string(),
   finishedAt: z.string(),

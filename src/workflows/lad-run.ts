@@ -15,8 +15,10 @@ import {
 import type { SpcActivities } from '../activities';
 import { LadRunInputSchema, type LadAttempt, type LadResult, type LadRunInput } from '../schemas/lad';
 import { formatIssues } from '../schemas/issues';
+import { taskIdOf } from '../schemas/names';
 import { awaitActivityOptions, controlActivityOptions } from './activity-options';
 import { ladRetryingSignal } from './messages';
+import { countLadCompleted, countLadFailed, countLadRetried, recordTaskDuration } from './metrics';
 import { SpcStatusKey } from './search-attributes';
 
 /** Runs one LAD to success or to its last attempt. Never throws for a LAD failure: the result says `failed`. */
@@ -30,7 +32,7 @@ export async function ladRun(raw: LadRunInput): Promise<LadResult> {
   const attempts: LadAttempt[] = [];
   const lastAttempt = input.firstAttempt + input.retry.maxAttempts - 1;
   for (let attempt = input.firstAttempt; attempt <= lastAttempt; attempt++) {
-    const result = await awaitLadTask({
+    const result = await awaitLadTask.executeWithOptions({ summary: `${input.lad} attempt ${attempt}: Batch task ${taskIdOf(input.lad, attempt)}` }, [{
       runId: input.runId,
       lad: input.lad,
       attempt,
@@ -39,12 +41,16 @@ export async function ladRun(raw: LadRunInput): Promise<LadResult> {
       recipe: input.recipe,
       taskMs: input.timeouts.taskMs,
       pollIntervalMs: input.pollIntervalMs,
-    });
+    }]);
+    if (result.durationMs !== undefined) recordTaskDuration(result.durationMs);
     if (result.outcome === 'success') {
-      const check = await verifyLadOutputs({ container: input.container, lad: input.lad, expectedFiles: input.expectedFiles });
+      const check = await verifyLadOutputs.executeWithOptions({ summary: `verify ${input.lad}'s outputs (attempt ${attempt})` }, [
+        { container: input.container, lad: input.lad, expectedFiles: input.expectedFiles },
+      ]);
       if (check.ok) {
         attempts.push(result);
         upsertSearchAttributes([{ key: SpcStatusKey, value: 'succeeded' }]);
+        countLadCompleted();
         return { lad: input.lad, status: 'succeeded', attempts, durationMs: spanMs(attempts), fileCount: check.count };
       }
       attempts.push({ ...result, outcome: 'outputs-missing', stderrTail: check.problem });
@@ -53,11 +59,13 @@ export async function ladRun(raw: LadRunInput): Promise<LadResult> {
     }
     if (attempt === lastAttempt) break;
     notifyParentRetrying(input.lad, attempt + 1);
+    countLadRetried();
     upsertSearchAttributes([{ key: SpcStatusKey, value: 'retrying' }]);
     // Backoff before the next attempt: a durable timer, so a worker restart does not shorten or repeat it.
-    await sleep(input.retry.backoffMs * input.retry.backoffCoefficient ** (attempt - input.firstAttempt));
+    await sleep(input.retry.backoffMs * input.retry.backoffCoefficient ** (attempt - input.firstAttempt), { summary: `backoff before attempt ${attempt + 1} of ${input.lad}` });
   }
   upsertSearchAttributes([{ key: SpcStatusKey, value: 'failed' }]);
+  countLadFailed();
   const last = attempts.at(-1);
   return {
     lad: input.lad,

@@ -20,7 +20,8 @@ export function newRunState(input: NormalisedRunInput, lads: readonly string[], 
     startedAt: new Date(nowMs).toISOString(),
     deadline: nowMs + input.timeouts.runMs,
     ladOrder: [...lads],
-    lads: Object.fromEntries(lads.map((lad) => [lad, { status: 'queued' as const, attempts: 0 }])),
+    // A redrive continues the original's attempt numbers (ladRun starts at attempts + 1).
+    lads: Object.fromEntries(lads.map((lad) => [lad, { status: 'queued' as const, attempts: (input.redrive?.firstAttempts[lad] ?? 1) - 1 }])),
     audit: [],
     continuedAsNew: 0,
   };
@@ -173,7 +174,7 @@ export const finishedResults = (state: RunState): LadResult[] =>
 export function summaryOf(
   state: RunState,
   nowMs: number,
-  extra: Pick<RunSummary, 'manifest' | 'finalCheck' | 'collated' | 'cleanedUp'>,
+  extra: Pick<RunSummary, 'manifest' | 'finalCheck' | 'collated' | 'cleanedUp' | 'lineage' | 'diff'>,
 ): RunSummary {
   const failures = state.ladOrder
     .filter((lad) => state.lads[lad].status === 'failed')

@@ -5,3 +5,6 @@ export const SpcRunIdKey = defineSearchAttributeKey('SpcRunId', SearchAttributeT
 export const SpcLadKey = defineSearchAttributeKey('SpcLad', SearchAttributeType.KEYWORD);
 export const SpcStatusKey = defineSearchAttributeKey('SpcStatus', SearchAttributeType.KEYWORD);
 export const SpcLadCountKey = defineSearchAttributeKey('SpcLadCount', SearchAttributeType.INT);
+
+/** Set by Temporal on runs a Schedule started: the schedule's id. */
+export const TemporalScheduledByIdKey = defineSearchAttributeKey('TemporalScheduledById', SearchAttributeType.KEYWORD);

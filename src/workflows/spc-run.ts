@@ -29,11 +29,16 @@ import type { RunSummary } from '../schemas/summary';
 import { controlActivityOptions, finalizeActivityOptions } from './activity-options';
 import { ladRun } from './lad-run';
 import { registerControls } from './run-controls';
+import { publishRunMemo } from './run-memo';
 import * as rs from './run-state';
-import { SpcLadCountKey, SpcLadKey, SpcRunIdKey, SpcStatusKey } from './search-attributes';
+import { SpcLadCountKey, SpcLadKey, SpcRunIdKey, SpcStatusKey, TemporalScheduledByIdKey } from './search-attributes';
 
-const { readLadsCsv, checkRunInputs, prepareRun, stopRun } = proxyActivities<SpcActivities>(controlActivityOptions);
-const { finalizeRun } = proxyActivities<SpcActivities>(finalizeActivityOptions);
+// Each proxy carries a summary the Web UI shows on the activity (user metadata).
+const { readLadsCsv } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'read the LAD list CSV' });
+const { checkRunInputs } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'check the run inputs exist' });
+const { prepareRun } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'prepare: container, recipe inputs, pool, job' });
+const { stopRun } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'stop: terminate the Batch job' });
+const { finalizeRun } = proxyActivities<SpcActivities>({ ...finalizeActivityOptions, summary: 'finalize: verify, manifest, collate, final check, cleanup' });
 
 /**
  * Children started per workflow task. The next wave starts when the previous one's children have started (their
@@ -110,11 +115,12 @@ async function prepare(input: NormalisedRunInput, state: RunState): Promise<void
     throw err;
   }
   upsertSearchAttributes([{ key: SpcLadCountKey, value: state.ladOrder.length }]);
-  const prepared = await prepareRun({ runId: input.runId, recipe: input.recipe, pool: input.pool });
+  const prepared = await prepareRun({ runId: input.runId, recipe: input.recipe, pool: input.pool, ...(input.redrive && { container: input.redrive.container }) });
   state.prepared = { container: prepared.container, jobId: prepared.jobId, poolId: prepared.poolId };
   state.pool = prepared.pool;
   state.status = state.paused ? 'paused' : 'running';
   upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
+  publishRunMemo(state, 'prepared');
 }
 
 /** Starts children as the cap and pause allow, until all LADs finish, the run stops, or history asks to continue. */
@@ -145,6 +151,7 @@ function startLad(input: NormalisedRunInput, state: RunState, lad: string, inFli
   rs.markStarted(state, lad);
   const child: Promise<void> = startChild(ladRun, {
     workflowId: ladWorkflowIdOf(input.runId, lad),
+    staticSummary: `LAD ${lad} of run ${input.runId}`,
     args: [
       {
         runId: input.runId,
@@ -196,6 +203,7 @@ async function stopChildren(state: RunState, children: CancellationScope, inFlig
 async function finalize(input: NormalisedRunInput, state: RunState): Promise<RunSummary> {
   state.status = 'finalizing';
   upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
+  publishRunMemo(state, 'lads finished');
   const outcome = rs.finalStatus(state);
   const extra = state.prepared
     ? await finalizeRun({
@@ -205,9 +213,18 @@ async function finalize(input: NormalisedRunInput, state: RunState): Promise<Run
         results: rs.finishedResults(state),
         expectedFiles: input.outputs.expectedFiles,
         cleanup: outcome === 'completed' ? input.cleanup.onSuccess : input.cleanup.onFailure,
+        input,
+        // A redrive is not a night of its schedule: it neither reads nor moves the schedule's lineage pointer.
+        ...(scheduleIdOf() && !input.redrive && { scheduleId: scheduleIdOf() }),
       })
     : { cleanedUp: [] };
   state.status = outcome;
   upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
+  publishRunMemo(state, 'finished');
   return rs.summaryOf(state, Date.now(), extra);
+}
+
+/** The id of the Schedule that started this run, if one did (Temporal sets `TemporalScheduledById`). */
+function scheduleIdOf(): string | undefined {
+  return workflowInfo().typedSearchAttributes.get(TemporalScheduledByIdKey);
 }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { Manifest } from '../../src/schemas/manifest';
 import type { RunSummary } from '../../src/schemas/summary';
 import { json, spc } from '../helpers/cli';
 import { startRunEnv, testInput, type RunEnv } from '../helpers/run-env';
@@ -28,7 +29,7 @@ describe('spc schedule: nightly regenerations through Temporal Schedules', () =>
   });
 
   /** Triggers the schedule and waits for the run it started to finish; returns its summary. */
-  async function triggerAndFinish(runsBefore: number): Promise<RunSummary> {
+  async function triggerAndFinish(runsBefore: number): Promise<RunSummary & { workflowId: string }> {
     assert.equal((await spc(env.config, ['schedule', 'trigger', scheduleId])).code, 0);
     let runId: string | undefined;
     for (let i = 0; i < 100 && !runId; i++) {
@@ -36,7 +37,8 @@ describe('spc schedule: nightly regenerations through Temporal Schedules', () =>
       runId = described.recentRuns[runsBefore]?.runId;
     }
     assert.ok(runId, 'the trigger started a run');
-    return env.client.workflow.getHandle(runId).result() as Promise<RunSummary>;
+    const summary = (await env.client.workflow.getHandle(runId).result()) as RunSummary;
+    return { ...summary, workflowId: runId };
   }
 
   it('creates a cron schedule in a time zone, lists and describes it', async () => {
@@ -61,13 +63,56 @@ describe('spc schedule: nightly regenerations through Temporal Schedules', () =>
     assert.equal((await spc(env.config, ['schedule', 'describe', `${scheduleId}-x`])).code, 5);
   });
 
-  it('triggered twice, it produces two completed runs with their own run ids', async () => {
+  let second: RunSummary | undefined;
+  it('triggered twice, it produces two completed runs with their own run ids; the second diffs against the first', async () => {
     const first = await triggerAndFinish(0);
-    const second = await triggerAndFinish(1);
+    second = await triggerAndFinish(1);
     assert.equal(first.status, 'completed');
     assert.equal(second.status, 'completed');
     assert.notEqual(first.runId, second.runId);
     assert.ok(first.runId.startsWith(scheduleId) && second.runId.startsWith(scheduleId));
+    // Lineage: same schedule, same input hash; the first has no predecessor, the second points at the first.
+    assert.equal(first.lineage?.scheduleId, scheduleId);
+    assert.equal(first.lineage?.previousRunId, undefined);
+    assert.equal(first.diff, undefined);
+    assert.equal(second.lineage?.previousRunId, first.runId);
+    assert.equal(second.lineage?.inputHash, first.lineage?.inputHash);
+    assert.match(second.lineage?.recipeVersion ?? '', /^spenser-sim@[0-9a-f]{12}$/);
+    // spenser-sim is deterministic: nothing changed.
+    assert.equal(second.diff?.previousRunId, first.runId);
+    assert.deepEqual(second.diff?.lads.map((l) => [l.lad, l.added.length, l.missing.length, l.changed.length, l.unchanged]), [
+      ['E06000001', 0, 0, 0, 69],
+      ['S12000033', 0, 0, 0, 69],
+    ]);
+    const manifest = json<Manifest>({ code: 0, stdout: (await env.blobs.getContainerClient(second.container!).getBlobClient('manifest.json').downloadToBuffer()).toString(), stderr: '' });
+    assert.equal(manifest.lineage?.previousRunId, first.runId);
+    assert.equal(manifest.diff?.lads.length, 2);
+  });
+
+  it('a night whose outputs changed reports the changed files with size and row deltas, and the report shows them', async () => {
+    // The next night runs at twice the scale: every file's rows change.
+    await env.client.schedule.getHandle(scheduleId).update((prev) => {
+      const action = prev.action as Extract<typeof prev.action, { type: 'startWorkflow' }>;
+      const input = testInput(['E06000001', 'S12000033'], { recipe: { name: 'spenser-sim', options: { durationMs: 300, scale: 0.02 } } });
+      return { ...prev, action: { ...action, args: [input] } };
+    });
+    const third = await triggerAndFinish(2);
+    assert.equal(third.status, 'completed');
+    assert.equal(third.lineage?.previousRunId, second?.runId);
+    assert.notEqual(third.lineage?.inputHash, second?.lineage?.inputHash);
+    const lad = third.diff?.lads.find((l) => l.lad === 'E06000001');
+    assert.ok(lad, 'E06000001 in the diff');
+    assert.equal(lad.added.length + lad.missing.length, 0);
+    assert.ok(lad.changed.length > 60, `most files changed (${lad.changed.length})`);
+    const people = lad.changed.find((c) => c.name === 'ass_E06000001_MSOA11_2020.csv');
+    assert.ok(people && people.rowsDelta !== undefined && people.rowsDelta > 0 && people.sizeDelta > 0, JSON.stringify(people));
+
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'spc-sched-')), 'report.html');
+    const report = await spc(env.config, ['report', third.workflowId, '--to', file]);
+    assert.equal(report.code, 0, report.stderr);
+    const html = readFileSync(file, 'utf8');
+    assert.match(html, new RegExp(`Compared with run <b>${second!.runId}</b>: 2 of 2 LADs changed`));
+    assert.match(html, /ass_E06000001_MSOA11_2020\.csv/);
   });
 
   it('pauses, unpauses and deletes', async () => {

@@ -34,13 +34,14 @@ describe('run input schema', () => {
 
   it('derives Batch- and storage-safe run ids from any workflow id', () => {
     assert.equal(runIdFromWorkflowId('my run/2026:11'), 'my-run-2026-11');
-    assert.equal(runIdFromWorkflowId('x'.repeat(80)).length, 40);
-    // Two scheduled runs in the same minute differ only past the 40th character: their run ids must differ.
-    const a = runIdFromWorkflowId('nightly-mwzwknyb-f157cb-2026-11-28T04:21:05Z');
-    const b = runIdFromWorkflowId('nightly-mwzwknyb-f157cb-2026-11-28T04:21:41Z');
+    assert.equal(runIdFromWorkflowId('x'.repeat(80)).length, 56);
+    // Two scheduled runs of a long-named schedule differ only past the limit: their run ids must still differ.
+    const long = 'nightly-regeneration-of-great-britain-mwzwknyb-f157cb-2026-11-28T04:21:';
+    const a = runIdFromWorkflowId(`${long}05Z`);
+    const b = runIdFromWorkflowId(`${long}41Z`);
     assert.notEqual(a, b);
-    assert.ok(a.startsWith('nightly-mwzwknyb-f157cb-2026-11') && a.length <= 40);
-    assert.equal(runIdFromWorkflowId('nightly-mwzwknyb-f157cb-2026-11-28T04:21:05Z'), a, 'deterministic');
+    assert.ok(a.startsWith('nightly-regeneration-of-great-britain') && a.length <= 56);
+    assert.equal(runIdFromWorkflowId(`${long}05Z`), a, 'deterministic');
   });
 });
 

@@ -18,7 +18,7 @@ describe('a run in the Temporal Web UI (headless Chromium)', () => {
   before(async () => {
     env = await startRunEnv();
     await env.startWorker();
-    const handle = await startSpcRun(env.client, testInput(['E06000001', 'W06000001']), { workflowId: runId, taskQueue: env.taskQueue });
+    const handle = await startSpcRun(env.client, testInput(['E06000001', 'W06000001'], { recipe: { name: 'spenser-sim', options: { durationMs: 300, scale: 0.01, failAttempts: { E06000001: 1 } } } }), { workflowId: runId, taskQueue: env.taskQueue });
     await handle.result();
     browser = await launchBrowser();
   });
@@ -43,6 +43,41 @@ describe('a run in the Temporal Web UI (headless Chromium)', () => {
   it('lists the run by SpcRunId: the parent and one child per LAD, with readable ids', async () => {
     const ids = await listed(`SpcRunId = "${runId}"`, 3);
     assert.deepEqual([...new Set(ids)].sort(), [runId, `${runId}/E06000001`, `${runId}/W06000001`].sort());
+  });
+
+  it('shows a LAD child with its static summary; the run carries its key figures in the memo', async () => {
+    const childId = `${runId}/W06000001`;
+    const child = await env.client.workflow.getHandle(childId).describe();
+    assert.equal(await child.staticSummary(), `LAD W06000001 of run ${runId}`);
+    const memo = (await env.client.workflow.getHandle(runId).describe()).memo?.spc as { milestone: string; status: string; counts: { total: number; succeeded: number }; container: string };
+    assert.equal(memo.milestone, 'finished');
+    assert.equal(memo.status, 'completed');
+    assert.deepEqual([memo.counts.total, memo.counts.succeeded], [2, 2]);
+    assert.match(memo.container, /^spc-webui-/);
+
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${webUi()}/namespaces/default/workflows/${encodeURIComponent(childId)}`);
+      await page.getByText(`LAD W06000001 of run ${runId}`).first().waitFor({ timeout: 20_000 });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('records summaries on the activities and timers of a LAD (user metadata)', async () => {
+    const history = await env.client.workflow.getHandle(`${runId}/W06000001`).fetchHistory();
+    const summaries = await Promise.all(
+      (history.events ?? [])
+        .filter((e) => e.activityTaskScheduledEventAttributes && e.userMetadata?.summary)
+        .map((e) => env.client.options.loadedDataConverter.payloadConverter.fromPayload(e.userMetadata!.summary!)),
+    );
+    assert.ok(summaries.some((s) => s === 'W06000001 attempt 1: Batch task W06000001-a1'), JSON.stringify(summaries));
+    assert.ok(summaries.some((s) => s === "verify W06000001's outputs (attempt 1)"), JSON.stringify(summaries));
+    // E06000001 fails its first attempt: its backoff timer carries a summary too.
+    const retried = await env.client.workflow.getHandle(`${runId}/E06000001`).fetchHistory();
+    const timer = (retried.events ?? []).find((e) => e.timerStartedEventAttributes);
+    assert.ok(timer?.userMetadata?.summary, 'the backoff timer has a summary');
+    assert.equal(env.client.options.loadedDataConverter.payloadConverter.fromPayload(timer.userMetadata.summary), 'backoff before attempt 2 of E06000001');
   });
 
   it("finds one LAD's child by SpcLad and SpcStatus", async () => {

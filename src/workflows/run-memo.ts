@@ -1,0 +1,26 @@
+/**
+ * The run's key figures in its memo, for the Temporal Web UI: LAD counts by state, pool, container, job. Updated at a
+ * few milestones only (prepared, fan-out over, finished), never per LAD, so the history stays small; live figures
+ * come from the `progress` query.
+ */
+import { patched, upsertMemo } from '@temporalio/workflow';
+import type { RunState } from '../schemas/run-state';
+import { progressOf } from './run-state';
+
+/** Memo key holding the figures. */
+export const RUN_MEMO_KEY = 'spc';
+
+/** Writes the run's figures to its memo (gated by a patch: runs started before it replay without it). */
+export function publishRunMemo(state: RunState, milestone: 'prepared' | 'lads finished' | 'finished'): void {
+  if (!patched('spc-run-memo')) return;
+  const { counts } = progressOf(state);
+  upsertMemo({
+    [RUN_MEMO_KEY]: {
+      milestone,
+      status: state.status,
+      counts,
+      ...(state.pool && { pool: state.pool }),
+      ...(state.prepared && { container: state.prepared.container, jobId: state.prepared.jobId }),
+    },
+  });
+}
