@@ -4,15 +4,18 @@
  * names allow lowercase letters, digits and single hyphens (3-63 chars).
  */
 
-/** The Batch job of a run, e.g. `spc-run-20261128`. */
-export const jobIdOf = (runId: string): string => `spc-${runId}`.slice(0, 64);
+/** `spc-<runId>`, without doubling the prefix of run ids that already carry it (the CLI's `spc-<date>-<time>`). */
+const prefixed = (runId: string): string => (/^spc-/i.test(runId) ? runId : `spc-${runId}`);
+
+/** The Batch job of a run, e.g. `spc-20261128-020000` or `spc-nightly-2026-11-28T02-00-00Z`. */
+export const jobIdOf = (runId: string): string => prefixed(runId).slice(0, 64);
 
 /** The pool a run creates when its pool spec says "create". */
-export const poolIdOf = (runId: string): string => `spc-${runId}`.slice(0, 64);
+export const poolIdOf = (runId: string): string => prefixed(runId).slice(0, 64);
 
 /** The blob container holding a run's inputs, outputs and manifest. */
 export function containerOf(runId: string): string {
-  const cleaned = `spc-${runId.toLowerCase()}`.replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-');
+  const cleaned = prefixed(runId).toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-');
   return cleaned.slice(0, 63).replace(/-$/, '');
 }
 
