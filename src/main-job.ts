@@ -1,12 +1,12 @@
 import * as path from 'node:path';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { exitCodeOf, followRun, printSummary } from './cli/follow';
 import { buildRunInput, defaultRunId, startRun } from './cli/run';
 import { createBlobServiceClient } from './activities/clients';
 import { connectClient } from './client';
 import { loadConfig, loadStackSettings } from './config';
 import { installQuietRuntime } from './logging';
-import { SpcPlugin } from './plugin';
+import { createSpcWorker } from './plugin';
 import { containerOf } from './schemas/names';
 import { StackError } from './stack/errors';
 import { stackUp } from './stack/stack';
@@ -25,18 +25,15 @@ async function run(): Promise<number> {
   await stackUp(loadStackSettings());
   const config = loadConfig();
   const runId = defaultRunId();
-  const input = buildRunInput({ lads: DEMO_LADS.join(','), runId });
-  Object.assign(input, { recipe: { name: 'spenser-sim', options: { durationMs: 4000 } }, pool: { dedicatedNodes: 3 } });
+  const input = buildRunInput(
+    { lads: DEMO_LADS.join(','), runId },
+    { recipe: { name: 'spenser-sim', options: { durationMs: 4000 } }, pool: { dedicatedNodes: 3 } },
+  );
 
   const connection = await NativeConnection.connect({ address: config.SPC_TEMPORAL_ADDRESS });
   const client = await connectClient(config);
   try {
-    const worker = await Worker.create({
-      connection,
-      namespace: config.SPC_TEMPORAL_NAMESPACE,
-      taskQueue: config.SPC_TASK_QUEUE,
-      plugins: [new SpcPlugin({ config })],
-    });
+    const worker = await createSpcWorker(connection, config);
     const summary = await worker.runUntil(async () => {
       const handle = await startRun(client, config, input);
       const { SPC_TEMPORAL_UI_PORT } = loadStackSettings();

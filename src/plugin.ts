@@ -11,7 +11,7 @@
  * @experimental Temporal plugins are experimental.
  */
 import { SimplePlugin } from '@temporalio/plugin';
-import { Runtime, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
 import { createActivityBundle, type ActivityBundle, type ActivityDeps } from './activities';
 import { loadConfig } from './config';
 import type { Config } from './schemas/config';
@@ -72,4 +72,19 @@ export class SpcPlugin extends SimplePlugin {
     const configured = super.configureReplayWorker(options);
     return options.workflowBundle ? { ...configured, workflowsPath: undefined } : configured;
   }
+}
+
+/** A worker on the configured namespace and task queue with the SpcPlugin (what `npm run worker` and `npm start` run). */
+export function createSpcWorker(
+  connection: NativeConnection,
+  config: Readonly<Config>,
+  options: Partial<Omit<WorkerOptions, 'connection' | 'taskQueue'>> = {},
+): Promise<Worker> {
+  return Worker.create({
+    ...options,
+    connection,
+    namespace: config.SPC_TEMPORAL_NAMESPACE,
+    taskQueue: config.SPC_TASK_QUEUE,
+    plugins: [new SpcPlugin({ config })],
+  });
 }

@@ -3,21 +3,17 @@
  * polling, lets running activities finish or be cancelled, and `run()` returns.
  * Config comes from the environment (see src/config), defaulting to the embedded local stack.
  */
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from './config';
 import { installRuntime } from './logging';
-import { SpcPlugin } from './plugin';
+import { createSpcWorker } from './plugin';
 
 async function run(): Promise<void> {
   installRuntime({ logLevel: process.env.SPC_LOG_LEVEL === 'INFO' ? 'INFO' : 'WARN', metricsAddress: process.env.SPC_METRICS_ADDRESS });
   const config = loadConfig();
   const connection = await NativeConnection.connect({ address: config.SPC_TEMPORAL_ADDRESS });
   try {
-    const worker = await Worker.create({
-      connection,
-      namespace: config.SPC_TEMPORAL_NAMESPACE,
-      taskQueue: config.SPC_TASK_QUEUE,
-      plugins: [new SpcPlugin({ config })],
+    const worker = await createSpcWorker(connection, config, {
       // Tuning knob for memory-bound workers; the plugin's default applies when unset.
       ...(process.env.SPC_MAX_CACHED_WORKFLOWS && { maxCachedWorkflows: Number(process.env.SPC_MAX_CACHED_WORKFLOWS) }),
     });

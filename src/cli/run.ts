@@ -24,12 +24,15 @@ export function defaultRunId(now = new Date()): string {
   return `spc-${t.slice(0, 10).replace(/-/g, '')}-${t.slice(11, 19).replace(/:/g, '')}`;
 }
 
-/** Builds the run input from the options and validates it with the workflow's own schema. */
-export function buildRunInput(options: RunOptions): RawRunInput & { runId: string } {
-  let raw: Record<string, unknown> = {};
+/**
+ * Builds the run input from the options over `base` (fields the caller fixes, e.g. the main job's recipe) and
+ * validates the whole of it with the workflow's own schema.
+ */
+export function buildRunInput(options: RunOptions, base: Partial<RawRunInput> = {}): RawRunInput & { runId: string } {
+  let raw: Record<string, unknown> = { ...base };
   if (options.input) {
     try {
-      raw = JSON.parse(readFileSync(options.input, 'utf8')) as Record<string, unknown>;
+      raw = { ...raw, ...(JSON.parse(readFileSync(options.input, 'utf8')) as Record<string, unknown>) };
     } catch (err) {
       throw new CliError(`--input ${options.input}: ${(err as Error).message}`, ExitCode.usage);
     }
