@@ -5,7 +5,7 @@ import { armJobWallClock, checkAllTasksComplete, disableJob, enableJob, runningT
 import { entityReply, listPage, route, type Route } from './routing';
 import { killTaskProcess } from './task-runner';
 import type { JobRecord, JobWire } from './types';
-import { isoTime, newETag, UNLIMITED } from './wire';
+import { newEntityWire, UNLIMITED } from './wire';
 import { JobAddSchema, JobDisableSchema, JobPatchSchema, JobTerminateSchema, JobUpdateSchema, parseBody, type JobPatch } from './wire-schemas';
 import { removeTaskDir } from './task-dirs';
 
@@ -27,15 +27,10 @@ function addJob(engine: Engine, req: Request): Reply {
   const existing = engine.jobs.get(body.id.toLowerCase());
   if (existing?.wire.state === 'deleting') throw conflict('JobBeingDeleted', 'The specified job has been marked for deletion and is being reclaimed.');
   if (existing) throw conflict('JobExists', 'The specified job already exists.');
-  const now = isoTime();
+  const entity = newEntityWire(body.id, engine.jobUrl(body.id));
+  const now = entity.creationTime;
   const wire: JobWire = {
-    id: body.id,
-    url: engine.jobUrl(body.id),
-    eTag: newETag(),
-    lastModified: now,
-    creationTime: now,
-    state: 'active',
-    stateTransitionTime: now,
+    ...entity,
     ...(body.displayName && { displayName: body.displayName }),
     priority: body.priority ?? 0,
     maxParallelTasks: body.maxParallelTasks ?? -1,

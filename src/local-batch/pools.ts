@@ -4,7 +4,7 @@ import { entityHeaders, jsonBody, readConditions, writeConditions, type Reply, t
 import { addNode, afterNodeChange, disableNodeScheduling, enableNodeScheduling, rebootNode, removeNode, setAllocationState } from './nodes';
 import { entityReply, listPage, route, type Route } from './routing';
 import type { NodeRecord, PoolRecord, PoolWire } from './types';
-import { isoTime, newETag, parseDuration } from './wire';
+import { isoTime, newEntityWire, parseDuration } from './wire';
 import { NodeDisableSchedulingSchema, NodeRebootSchema, NodeRemoveSchema, parseBody, PoolAddSchema, PoolPatchSchema, PoolResizeSchema, PoolUpdatePropertiesSchema } from './wire-schemas';
 
 /** Pool and compute-node operations. */
@@ -112,15 +112,10 @@ function addPool(engine: Engine, req: Request): Reply {
   const existing = engine.pools.get(body.id.toLowerCase());
   if (existing?.wire.state === 'deleting') throw conflict('PoolBeingDeleted', 'The specified pool has been marked for deletion and is being reclaimed.');
   if (existing) throw conflict('PoolExists', 'The specified pool already exists.');
-  const now = isoTime();
+  const entity = newEntityWire(body.id, engine.poolUrl(body.id));
+  const now = entity.creationTime;
   const wire: PoolWire = {
-    id: body.id,
-    url: engine.poolUrl(body.id),
-    eTag: newETag(),
-    lastModified: now,
-    creationTime: now,
-    state: 'active',
-    stateTransitionTime: now,
+    ...entity,
     allocationState: 'resizing',
     allocationStateTransitionTime: now,
     ...(body.displayName && { displayName: body.displayName }),

@@ -6,7 +6,7 @@ import { checkAllTasksComplete } from './job-lifecycle';
 import { entityReply, listPage, route, type Route } from './routing';
 import { armWallClock, killTaskProcess, stopTask, taskEndedByUser } from './task-runner';
 import { taskKey, type JobRecord, type TaskRecord, type TaskWire } from './types';
-import { isoTime, newETag, parseDuration, UNLIMITED, UNLIMITED_MS } from './wire';
+import { newEntityWire, parseDuration, UNLIMITED, UNLIMITED_MS } from './wire';
 import { parseBody, TaskAddSchema, TaskCollectionSchema, TaskUpdateSchema, type TaskAdd } from './wire-schemas';
 import { removeTaskDir } from './task-dirs';
 
@@ -39,15 +39,8 @@ function validateTask(job: JobRecord, body: TaskAdd): void {
 }
 
 function createTask(engine: Engine, job: JobRecord, body: TaskAdd): TaskRecord {
-  const now = isoTime();
   const wire: TaskWire = {
-    id: body.id,
-    url: engine.taskUrl(job.wire.id, body.id),
-    eTag: newETag(),
-    lastModified: now,
-    creationTime: now,
-    state: 'active',
-    stateTransitionTime: now,
+    ...newEntityWire(body.id, engine.taskUrl(job.wire.id, body.id)),
     ...(body.displayName && { displayName: body.displayName }),
     commandLine: body.commandLine,
     ...(body.resourceFiles && { resourceFiles: body.resourceFiles }),

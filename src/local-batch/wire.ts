@@ -24,6 +24,12 @@ export function newETag(): string {
   return `0x${tick.toString(16).toUpperCase()}`;
 }
 
+/** The properties every newly added entity (pool, job, task) starts with, in its initial `active` state. */
+export function newEntityWire(id: string, url: string) {
+  const now = isoTime();
+  return { id, url, eTag: newETag(), lastModified: now, creationTime: now, state: 'active' as const, stateTransitionTime: now };
+}
+
 const durationPattern = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
 /** Parses an ISO 8601 duration (days and time parts) to milliseconds; undefined when malformed. */
