@@ -1,8 +1,8 @@
 /**
  * awaitLadTask: one attempt of a LAD. Submits its Batch task idempotently (task id from LAD and attempt; a
- * TaskExists of that id is ours), then waits on the worker's shared poller, heartbeating on every poll, and on
- * failure reads the tail of stderr.txt. Retried (worker died, throttling), it resumes from its heartbeat details
- * instead of submitting again.
+ * TaskExists of that id is ours) once the pool has room, then waits on the worker's shared poller, heartbeating on
+ * its own clock, and on failure reads the (scrubbed) tail of stderr.txt. Retried (worker died, throttling), it
+ * resumes from its heartbeat details instead of submitting again.
  */
 import { activityInfo, Context, log } from '@temporalio/activity';
 import type { BatchServiceClient, BatchServiceModels } from '@azure/batch';
@@ -12,7 +12,9 @@ import type { LadAttempt } from '../schemas/lad';
 import { taskIdOf, INPUTS_PREFIX } from '../schemas/names';
 import type { Recipe } from '../schemas/run-input';
 import { batchSignal } from './clients';
-import { codeOf, mapped, statusOf, toFailure } from './errors';
+import { clearLadFolder } from './lad-folder';
+import { codeOf, mapped, messageOf, statusOf, toFailure } from './errors';
+import type { Scrubber } from './scrub';
 import { readUrl, writeUrl } from './sas';
 import type { TaskPoller, TaskSnapshot } from './task-poller';
 
@@ -45,34 +47,105 @@ export interface BatchTaskDeps {
   blobs: BlobServiceClient;
   poller: TaskPoller;
   env: Record<string, string | undefined>;
+  /** Removes secrets from text we store (stderr tails). */
+  scrub: Scrubber;
+  /** How long task SAS URLs outlive the task's wall clock, ms. */
+  taskSasMarginMs: number;
 }
 
 export function createBatchTaskActivities(deps: BatchTaskDeps) {
   return {
-    /** Submits (idempotently) and awaits one attempt of a LAD; returns its outcome, never throws for a task failure. */
+    /**
+     * Submits (idempotently, once the pool has room) and awaits one attempt of a LAD; returns its outcome, never
+     * throws for a task failure. Cancelled (the LAD or the run was cancelled, or its workflow is gone), it
+     * terminates its Batch task before it ends.
+     */
     async awaitLadTask(req: AwaitLadTaskRequest): Promise<LadAttempt> {
       const ctx = Context.current();
       const taskId = taskIdOf(req.lad, req.attempt);
       const resumed = activityInfo().heartbeatDetails as AwaitProgress | undefined;
-      const knownToBatch = resumed?.taskId === taskId && resumed.state !== 'unknown';
-      if (!knownToBatch) await submitTask(deps, req, taskId, ctx);
-      ctx.heartbeat({ taskId, state: knownToBatch ? resumed.state : 'submitted', polledAt: new Date().toISOString() } satisfies AwaitProgress);
-      const task = await waitForCompletion(deps, req, taskId, ctx);
-      const attempt = attemptOf(req.attempt, task);
-      if (attempt.outcome === 'failure') {
-        attempt.stderrTail = await readStderrTail(deps.batch, req.jobId, taskId);
-        log.warn('lad attempt failed', { runId: req.runId, lad: req.lad, taskId, exitCode: attempt.exitCode, failureCode: attempt.failureCode });
+      const knownToBatch = resumed?.taskId === taskId && resumed.state !== 'unknown' && resumed.state !== 'waiting-for-room';
+      const progress: AwaitProgress = { taskId, state: knownToBatch ? resumed.state : 'waiting-for-room', polledAt: new Date().toISOString() };
+      const beat = startHeartbeats(ctx, progress);
+      try {
+        if (!knownToBatch) await submitWhenRoom(deps, req, taskId, ctx, progress);
+        const task = await waitForCompletion(deps, req, taskId, ctx, progress);
+        const attempt = attemptOf(req.attempt, task);
+        if (attempt.outcome === 'failure') {
+          attempt.stderrTail = deps.scrub(await readStderrTail(deps.batch, req.jobId, taskId));
+          log.warn('lad attempt failed', { runId: req.runId, lad: req.lad, taskId, exitCode: attempt.exitCode, failureCode: attempt.failureCode });
+        }
+        return attempt;
+      } catch (err) {
+        if (ctx.cancellationSignal.aborted) await terminateTask(deps.batch, req.jobId, taskId);
+        throw err;
+      } finally {
+        beat.stop();
       }
-      return attempt;
+    },
+
+    /** Terminates every unfinished task of a LAD (its child was cancelled or terminated on its own). */
+    async terminateLadTasks({ jobId, lad }: { jobId: string; lad: string }): Promise<string[]> {
+      const prefix = `${lad}-a`;
+      const ids: string[] = [];
+      try {
+        let page = await deps.batch.task.list(jobId, { taskListOptions: { filter: `startswith(id,'${prefix}')`, select: 'id,state' }, abortSignal: batchSignal(Context.current().cancellationSignal) });
+        for (;;) {
+          for (const t of page) if (t.id && String(t.state).toLowerCase() !== 'completed') ids.push(t.id);
+          if (!page.odatanextLink) break;
+          page = await deps.batch.task.listNext(page.odatanextLink, { abortSignal: batchSignal(Context.current().cancellationSignal) });
+        }
+      } catch (err) {
+        if (statusOf(err) === 404) return [];
+        throw toFailure(err, `task list of ${lad} in ${jobId}`);
+      }
+      await Promise.all(ids.map((id) => terminateTask(deps.batch, jobId, id)));
+      if (ids.length) log.info('lad tasks terminated', { jobId, lad, tasks: ids });
+      return ids;
     },
   };
+}
+
+/**
+ * Heartbeats on their own clock (a third of the heartbeat timeout), with the latest progress: slow or throttled
+ * polls (a Retry-After of minutes, a 10-page listing) never time out a live attempt. Heartbeats also carry
+ * cancellation to us: a cancelled LAD, or one whose workflow was terminated, hears it here.
+ */
+function startHeartbeats(ctx: Context, progress: AwaitProgress): { stop(): void } {
+  const everyMs = Math.max(500, Math.floor((activityInfo().heartbeatTimeoutMs ?? 30_000) / 3));
+  const beat = () => ctx.heartbeat({ ...progress } satisfies AwaitProgress);
+  beat();
+  const timer = setInterval(beat, everyMs);
+  return { stop: () => clearInterval(timer) };
+}
+
+/**
+ * Adds the task once the pool has room for it (capacity-shaped submission, task-poller.ts). A later attempt first
+ * clears the LAD's folder, so its verified files all come from one attempt; a retried activity whose task already
+ * exists leaves the folder as it is (that task's outputs may be in it).
+ */
+async function submitWhenRoom(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId: string, ctx: Context, progress: AwaitProgress): Promise<void> {
+  const added = await deps.poller.admit(req.jobId, req.pollIntervalMs, ctx.cancellationSignal);
+  try {
+    if (req.attempt > 1 && !(await taskExists(deps.batch, req.jobId, taskId))) {
+      const removed = await clearLadFolder(deps.blobs, req.container, req.lad);
+      if (removed) log.info('earlier attempt outputs cleared', { runId: req.runId, lad: req.lad, removed });
+    }
+    await submitTask(deps, req, taskId, ctx);
+    progress.state = 'submitted';
+    added(true);
+  } catch (err) {
+    added(false);
+    throw err;
+  }
 }
 
 /** Adds the task; `TaskExists` for our derived id means an earlier try of this activity already added it. */
 async function submitTask(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId: string, ctx: Context): Promise<void> {
   const spec = recipeTask(req.recipe, req.lad, req.attempt);
-  // Inputs must stay readable until the task starts (it may queue for a long time), outputs until it ends.
-  const validityMs = req.taskMs + 2 * 86_400_000;
+  // Minted now, at submission: inputs must stay readable until the task starts (it queues briefly: tasks are added
+  // as the pool has room) and outputs writable until it ends, a Spot requeue included.
+  const validityMs = req.taskMs + deps.taskSasMarginMs;
   const resourceFiles = await resourceFilesOf(deps.blobs, req.container, spec.inputFiles, validityMs);
   const task: BatchServiceModels.TaskAddParameter = {
     id: taskId,
@@ -102,6 +175,26 @@ async function submitTask(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId:
   }
 }
 
+async function taskExists(batch: BatchServiceClient, jobId: string, taskId: string): Promise<boolean> {
+  try {
+    await batch.task.get(jobId, taskId, { taskGetOptions: { select: 'id' }, abortSignal: batchSignal(Context.current().cancellationSignal) });
+    return true;
+  } catch (err) {
+    if (statusOf(err) === 404 && codeOf(err) === 'TaskNotFound') return false;
+    throw toFailure(err, `task get ${taskId}`);
+  }
+}
+
+/** Best effort: a task that is gone or already completed is fine. Not tied to the (cancelled) activity's signal. */
+async function terminateTask(batch: BatchServiceClient, jobId: string, taskId: string): Promise<void> {
+  try {
+    await batch.task.terminate(jobId, taskId, { abortSignal: batchSignal(undefined, 15_000) });
+    log.info('task terminated', { jobId, taskId });
+  } catch (err) {
+    if (statusOf(err) !== 404 && statusOf(err) !== 409) log.warn('task terminate failed', { jobId, taskId, error: messageOf(err) });
+  }
+}
+
 /** Resource files with SAS URLs minted here, never returned to the workflow. */
 export async function resourceFilesOf(
   blobs: BlobServiceClient,
@@ -118,21 +211,21 @@ export async function resourceFilesOf(
 }
 
 /**
- * Waits on the shared poller until the task completes; heartbeats every poll; resubmits a task that vanished.
- * The poller's callbacks run outside this activity's async context, hence the explicit `ctx`.
+ * Waits on the shared poller until the task completes, keeping `progress` (what the heartbeats report) current;
+ * resubmits a task that vanished. The poller's callbacks run outside this activity's async context, hence `ctx`.
  */
-function waitForCompletion(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId: string, ctx: Context): Promise<TaskSnapshot> {
+function waitForCompletion(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId: string, ctx: Context, progress: AwaitProgress): Promise<TaskSnapshot> {
   return new Promise<TaskSnapshot>((resolve, reject) => {
     let absent = 0;
     let resubmitting = false;
     const stop = deps.poller.watch(req.jobId, taskId, req.pollIntervalMs, (event) => {
-      const polledAt = new Date().toISOString();
+      progress.polledAt = new Date().toISOString();
       if (event.kind === 'seen') {
         absent = 0;
-        ctx.heartbeat({ taskId, state: event.task.state, polledAt } satisfies AwaitProgress);
+        progress.state = event.task.state;
         if (event.task.state === 'completed') settle(() => resolve(event.task));
       } else if (event.kind === 'absent') {
-        ctx.heartbeat({ taskId, state: 'unknown', polledAt } satisfies AwaitProgress);
+        progress.state = 'unknown';
         if (++absent >= ABSENT_POLLS_BEFORE_RESUBMIT && !resubmitting) {
           resubmitting = true;
           log.warn('task missing from its job; submitting it again', { lad: req.lad, taskId });
@@ -141,12 +234,10 @@ function waitForCompletion(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId
             (err: unknown) => settle(() => reject(err)),
           );
         }
-      } else if (event.kind === 'unavailable') {
-        // Batch is throttling or down: the worker is still alive, so keep heartbeating and keep waiting.
-        ctx.heartbeat({ taskId, state: 'unknown', polledAt } satisfies AwaitProgress);
-      } else {
+      } else if (event.kind === 'fatal') {
         settle(() => reject(toFailure(event.error, `task list of job ${req.jobId}`)));
       }
+      // 'unavailable': Batch is throttling or down; the worker is alive and the heartbeats say so. Keep waiting.
     });
     let settled = false;
     function settle(fn: () => void): void {

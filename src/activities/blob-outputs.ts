@@ -2,20 +2,20 @@
  * Outputs in storage: verify one LAD's files against the expectations (read only), and finalize a run: the
  * manifest, the collation of `ass_*` files into `<region>/<year>/`, the final check, and cleanup per policy.
  */
-import { Context, heartbeat, log } from '@temporalio/activity';
+import { activityInfo, Context, heartbeat, log } from '@temporalio/activity';
 import type { BatchServiceClient } from '@azure/batch';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { checkLadOutputs, collationTarget, expectedLadFiles, finalCheck, parseOutputFileName, type ListedFile } from '../outputs/contract';
 import type { LadResult } from '../schemas/lad';
 import type { Manifest } from '../schemas/manifest';
-import { MANIFEST_BLOB } from '../schemas/names';
+import { MANIFEST_BLOB, poolIdOf } from '../schemas/names';
 import type { Lineage } from '../schemas/lineage';
 import type { LadStatus } from '../schemas/progress';
 import type { NormalisedRunInput } from '../schemas/run-input';
 import { callSignal } from './clients';
-import { mapped } from './errors';
+import { mapped, statusOf, toFailure } from './errors';
 import { diffAgainst, lineageOf, readManifestIfAny, writeLineagePointer, type RunDiff } from './lineage';
-import { cleanUp, runLimited } from './cleanup';
+import { releaseRun, runLimited, type CleanupTarget } from './cleanup';
 import { merge2020 } from './merge-2020';
 import { mergeRedrive, readManifestForUpdate } from './redrive-manifest';
 import { readUrl } from './sas';
@@ -45,10 +45,16 @@ export interface FinalizeRunRequest {
   container: string;
   jobId: string;
   poolId: string;
-  lads: { lad: string; status: LadStatus }[];
+  lads: { lad: string; status: LadStatus; note?: string }[];
   results: LadResult[];
   expectedFiles: ExpectedFiles;
-  cleanup: ('job' | 'pool' | 'container')[];
+  cleanup: CleanupTarget[];
+  /** True when the run created its pool (only then may cleanup delete it). @default pool id is the run's own */
+  poolCreated?: boolean;
+  /** The workflow's first run id; cleanup touches only jobs and pools tagged with it. */
+  runChain?: string;
+  /** The user scaled a reused pool during the run: cleanup leaves it at their size. */
+  userScaledPool?: boolean;
   /** The run's normalised input (hashed for the lineage; it holds no secrets). */
   input: NormalisedRunInput;
   /** The Temporal Schedule that started the run (`TemporalScheduledById`), if any. */
@@ -61,6 +67,11 @@ export interface FinalizeRunResult {
   cleanedUp: string[];
   lineage: Lineage;
   diff?: RunDiff;
+}
+
+/** Heartbeat details of finalize: its result once the manifest is written (a retry then only cleans up). */
+interface FinalizeProgress {
+  result?: Omit<FinalizeRunResult, 'cleanedUp'>;
 }
 
 export function createOutputActivities({ batch, blobs }: { batch: BatchServiceClient; blobs: BlobServiceClient }) {
@@ -77,9 +88,32 @@ export function createOutputActivities({ batch, blobs }: { batch: BatchServiceCl
       return { ok: check.ok, count: listed.length, ...(parts.length > 0 && { problem: `outputs of ${req.lad}: ${parts.join(', ')}` }) };
     },
 
-    /** Manifest, collation, final check, cleanup; safe to run again (copies and the manifest are overwrites). */
+    /**
+     * Manifest, collation, final check, cleanup. Safe to run again: copies are overwrites, the manifest is written
+     * once (conditionally), and a retry after the manifest resumes from its heartbeat at the cleanup, so a container
+     * the first try deleted is not looked for again.
+     */
     async finalizeRun(req: FinalizeRunRequest): Promise<FinalizeRunResult> {
       const container = blobs.getContainerClient(req.container);
+      const release = () =>
+        releaseRun(batch, blobs, {
+          runId: req.runId,
+          jobId: req.jobId,
+          poolId: req.poolId,
+          container: req.container,
+          poolCreated: req.poolCreated ?? req.poolId === poolIdOf(req.runId),
+          cleanup: req.cleanup,
+          ...(req.runChain && { runChain: req.runChain }),
+          ...(req.userScaledPool && { userScaledPool: true }),
+          keepContainer: Boolean(req.input.redrive),
+        });
+      const resumed = activityInfo().heartbeatDetails as FinalizeProgress | undefined;
+      if (resumed?.result) return { ...resumed.result, cleanedUp: await release() };
+      if (!(await mapped('container exists', () => container.exists({ abortSignal: callSignal(Context.current().cancellationSignal) })))) {
+        // Only an earlier try's cleanup deletes the run's container: everything before it was done.
+        log.warn('finalize found the container gone (an earlier try cleaned up); releasing only', { runId: req.runId });
+        return { finalCheck: { ok: false, problems: 0 }, collated: 0, cleanedUp: await release(), lineage: (await lineageOf(blobs, req)).lineage };
+      }
       const results = new Map(req.results.map((r) => [r.lad, r]));
       const { lineage, previous } = await lineageOf(blobs, req);
       const all = await mapped('list outputs', () => listUnder(container, ''));
@@ -117,7 +151,7 @@ export function createOutputActivities({ batch, blobs }: { batch: BatchServiceCl
       const original = req.input.redrive ? await readManifestForUpdate(container) : undefined;
       const check = finalCheck(original ? original.manifest.lads.map((l) => l.lad) : req.lads.map((l) => l.lad), collated);
 
-      const entries = req.lads.map(({ lad, status }) => manifestEntry(lad, status, results.get(lad), byLad.get(lad) ?? [], req.expectedFiles));
+      const entries = req.lads.map(({ lad, status, note }) => manifestEntry(lad, status, results.get(lad), byLad.get(lad) ?? [], req.expectedFiles, note));
       const previousManifest = previous && (await mapped('read previous manifest', () => readManifestIfAny(blobs, previous.container)));
       const diff = previousManifest ? await mapped('diff with previous run', () => diffAgainst(blobs, previousManifest, { container: req.container, lads: entries })) : undefined;
       const own: Manifest = {
@@ -138,19 +172,23 @@ export function createOutputActivities({ batch, blobs }: { batch: BatchServiceCl
         Object.assign(manifest, { finalCheck: merged.check, merge2020: merged.merge });
       }
       const text = JSON.stringify(manifest, null, 2);
-      await mapped('write manifest', () =>
-        container.getBlockBlobClient(MANIFEST_BLOB).upload(text, Buffer.byteLength(text), {
+      try {
+        // One manifest per run: a retried finalize keeps the one an earlier try wrote (a redrive updates its original's).
+        await container.getBlockBlobClient(MANIFEST_BLOB).upload(text, Buffer.byteLength(text), {
           blobHTTPHeaders: { blobContentType: 'application/json' },
-          ...(original && { conditions: { ifMatch: original.etag } }),
+          conditions: original ? { ifMatch: original.etag } : { ifNoneMatch: '*' },
           abortSignal: callSignal(Context.current().cancellationSignal),
-        }),
-      );
-      heartbeat();
+        });
+      } catch (err) {
+        if (original || !(statusOf(err) === 409 || statusOf(err) === 412)) throw toFailure(err, 'write manifest');
+        log.info('manifest already written by an earlier try; kept', { runId: req.runId });
+      }
       if (req.scheduleId) await writeLineagePointer(blobs, req.scheduleId, req.runId, req.container, previous);
-      // A redrive never deletes the container: it holds the original run's outputs.
-      const cleanedUp = await cleanUp(batch, blobs, req.input.redrive ? { ...req, cleanup: req.cleanup.filter((c) => c !== 'container') } : req);
+      const result: Omit<FinalizeRunResult, 'cleanedUp'> = { manifest: MANIFEST_BLOB, finalCheck: { ok: manifest.finalCheck.ok, problems: manifest.finalCheck.problems.length }, collated: copies.length, lineage, ...(diff && { diff }) };
+      heartbeat({ result } satisfies FinalizeProgress);
+      const cleanedUp = await release();
       log.info('run finalized', { runId: req.runId, collated: copies.length, finalCheckOk: manifest.finalCheck.ok, cleanedUp, previousRunId: lineage.previousRunId });
-      return { manifest: MANIFEST_BLOB, finalCheck: { ok: manifest.finalCheck.ok, problems: manifest.finalCheck.problems.length }, collated: copies.length, cleanedUp, lineage, ...(diff && { diff }) };
+      return { ...result, cleanedUp };
     },
   };
 }
@@ -163,7 +201,7 @@ function addCollated(map: Map<string, ListedFile[]>, file: ListedFile): void {
   map.set(lad, list);
 }
 
-function manifestEntry(lad: string, status: LadStatus, result: LadResult | undefined, files: StoredFile[], expected: ExpectedFiles): Manifest['lads'][number] {
+function manifestEntry(lad: string, status: LadStatus, result: LadResult | undefined, files: StoredFile[], expected: ExpectedFiles, note?: string): Manifest['lads'][number] {
   const attempts = result?.attempts ?? [];
   const last = attempts.at(-1);
   const check = checkLadOutputs(lad, files, expectedFilesOf(lad, expected));
@@ -179,6 +217,6 @@ function manifestEntry(lad: string, status: LadStatus, result: LadResult | undef
     ...(last?.exitCode !== undefined && { exitCode: last.exitCode }),
     files: files.map((f) => ({ name: f.name, size: f.size, ...(f.md5 && { md5: f.md5 }) })).sort((a, b) => a.name.localeCompare(b.name)),
     outputsOk: status === 'succeeded' && check.ok,
-    ...(result?.error && { error: result.error }),
+    ...((result?.error ?? note) && { error: result?.error ?? note }),
   };
 }

@@ -1,12 +1,26 @@
-/** Operator controls on Batch: pause/resume (job disable `wait` / enable), resize, stop (job terminate). Idempotent. */
+/**
+ * Operator controls on Batch: pause/resume (job disable `wait` / enable), resize, stop (job terminate), and release
+ * (what a run holds, per its policy). Idempotent.
+ */
 import { Context, log } from '@temporalio/activity';
-import type { BatchServiceClient } from '@azure/batch';
+import type { BatchServiceClient, BatchServiceModels } from '@azure/batch';
+import type { BlobServiceClient } from '@azure/storage-blob';
 import type { PoolTarget } from '../schemas/progress';
+import { releaseRun, terminateJob, type ReleaseRunRequest } from './cleanup';
 import { batchSignal } from './clients';
 import { codeOf, statusOf, toFailure } from './errors';
 import { getPool, resizeWhenSteady } from './prepare';
+import { renewStartTaskIfDue } from './start-task-renewal';
 
-export function createControlActivities({ batch }: { batch: BatchServiceClient }) {
+export interface ResizePoolRequest {
+  poolId: string;
+  dedicatedNodes: number;
+  lowPriorityNodes: number;
+  /** For a shrink: what happens to tasks on removed nodes. @default "taskcompletion" (running LADs finish) */
+  nodeDeallocationOption?: BatchServiceModels.ComputeNodeDeallocationOption;
+}
+
+export function createControlActivities({ batch, blobs, startTaskSasMs }: { batch: BatchServiceClient; blobs: BlobServiceClient; startTaskSasMs: number }) {
   const signal = () => batchSignal(Context.current().cancellationSignal);
   return {
     /**
@@ -25,27 +39,31 @@ export function createControlActivities({ batch }: { batch: BatchServiceClient }
       }
     },
 
-    /** Resizes the pool to the given targets; replies with the target now in force. */
-    async resizePool({ poolId, dedicatedNodes, lowPriorityNodes }: { poolId: string; dedicatedNodes: number; lowPriorityNodes: number }): Promise<PoolTarget> {
+    /**
+     * Resizes the pool to the given targets (a shrink waits for running LADs unless told otherwise); replies with the
+     * target now in force. A run pool's start task is re-signed first when due: the new nodes download it now.
+     */
+    async resizePool({ poolId, dedicatedNodes, lowPriorityNodes, nodeDeallocationOption = 'taskcompletion' }: ResizePoolRequest): Promise<PoolTarget> {
       const target: PoolTarget = { id: poolId, targetDedicated: dedicatedNodes, targetLowPriority: lowPriorityNodes };
       const pool = await getPool(batch, poolId);
       if (!pool) throw toFailure({ statusCode: 404, code: 'PoolNotFound', message: `pool ${poolId} not found` }, `pool resize ${poolId}`);
+      await renewStartTaskIfDue(batch, blobs, pool, startTaskSasMs, Context.current().cancellationSignal);
       if (pool.targetDedicatedNodes !== dedicatedNodes || pool.targetLowPriorityNodes !== lowPriorityNodes) {
-        await resizeWhenSteady(batch, poolId, target);
+        await resizeWhenSteady(batch, poolId, target, nodeDeallocationOption);
       }
-      log.info('pool resized', { poolId, dedicatedNodes, lowPriorityNodes });
+      log.info('pool resized', { poolId, dedicatedNodes, lowPriorityNodes, nodeDeallocationOption });
       return target;
     },
 
     /** Terminates the run's job: running tasks are killed, queued ones never start. Gone or finished is fine. */
     async stopRun({ jobId, reason }: { jobId: string; reason: string }): Promise<void> {
-      try {
-        await batch.job.terminate(jobId, { terminateReason: reason.slice(0, 100), abortSignal: signal() });
-        log.info('job terminated', { jobId, reason });
-      } catch (err) {
-        if (statusOf(err) === 404 || (statusOf(err) === 409 && ['JobCompleted', 'JobBeingTerminated', 'JobBeingDeleted'].includes(codeOf(err) ?? ''))) return;
-        throw toFailure(err, `job terminate ${jobId}`);
-      }
+      await terminateJob(batch, jobId, reason);
+      log.info('job terminated', { jobId, reason });
+    },
+
+    /** Releases what the run holds per its policy, without finalizing (a cancel during prepare, a failed run). */
+    async releaseRun(req: ReleaseRunRequest): Promise<string[]> {
+      return releaseRun(batch, blobs, req);
     },
   };
 }

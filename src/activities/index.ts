@@ -13,6 +13,7 @@ import { createBatchClient, createBlobServiceClient } from './clients';
 import { createControlActivities } from './controls';
 import { createPrepareActivities } from './prepare';
 import { createSmokeActivities } from './smoke';
+import { createScrubber, workerSecrets, type Scrubber } from './scrub';
 import { TaskPoller } from './task-poller';
 
 /** What the activities use; each can be given (tests, embedding), else it is built from the config. */
@@ -22,6 +23,13 @@ export interface ActivityDeps {
   poller: TaskPoller;
   /** Worker environment for recipe secrets (e.g. NOMIS_API_KEY). @default process.env */
   env: Record<string, string | undefined>;
+  /** Removes the worker's secrets from text we store. @default built from the config and env */
+  scrub: Scrubber;
+  /** SAS validity settings (SPC_TASK_SAS_MARGIN_MS, SPC_START_TASK_SAS_MS), ms. */
+  taskSasMarginMs: number;
+  startTaskSasMs: number;
+  /** SPC_TASK_SECRETS, split. */
+  taskSecretNames: string[];
 }
 
 /** The activities and the resources behind them; `close()` stops the shared poller. */
@@ -40,7 +48,19 @@ export function createActivityBundle(
 ): ActivityBundle {
   const batch = given.batch ?? createBatchClient(config, metricMeter);
   const blobs = given.blobs ?? createBlobServiceClient(config);
-  const deps: ActivityDeps = { batch, blobs, poller: given.poller ?? new TaskPoller(batch), env: given.env ?? process.env };
+  const env = given.env ?? process.env;
+  const startTaskSasMs = Number(config.SPC_START_TASK_SAS_MS);
+  const poller = given.poller ?? new TaskPoller(batch, { blobs, startTaskSasMs, credentialHint: `AZURE_BATCH_KEY of Batch account ${config.AZURE_BATCH_ACCOUNT}` });
+  const deps: ActivityDeps = {
+    batch,
+    blobs,
+    poller,
+    env,
+    scrub: given.scrub ?? createScrubber(workerSecrets(config, env)),
+    taskSasMarginMs: Number(config.SPC_TASK_SAS_MARGIN_MS),
+    startTaskSasMs,
+    taskSecretNames: config.SPC_TASK_SECRETS.split(',').filter(Boolean),
+  };
   return { activities: buildActivities(deps), deps, close: () => deps.poller.close() };
 }
 

@@ -4,18 +4,18 @@
  * pool and resize it, and create the job. Every step is idempotent, so a retried prepare converges.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { Context, heartbeat, log } from '@temporalio/activity';
+import { activityInfo, Context, heartbeat, log } from '@temporalio/activity';
 import type { BatchServiceClient, BatchServiceModels } from '@azure/batch';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { parseLadList } from '../outputs/lad-lists';
 import { recipeBlobInputs, recipeLocalInputs, recipeSecretEnvironment, recipeStartTask } from '../recipes';
+import { belongsTo, identityTags, tagOf, TAG_OWNER, TAG_POOL_CREATED, TAG_POOL_ID, TAG_POOL_RESTORE, TAG_WORKFLOW_ID, type RunIdentity } from '../schemas/batch-tags';
 import { containerOf, INPUTS_PREFIX, jobIdOf, poolIdOf } from '../schemas/names';
 import type { PoolTarget } from '../schemas/progress';
 import type { BlobRef, PoolSpec, Recipe } from '../schemas/run-input';
 import { batchSignal, callSignal } from './clients';
 import { codeOf, invalidInput, mapped, statusOf, toFailure } from './errors';
 import { resourceFilesOf } from './batch-tasks';
-import { MAX_SAS_VALIDITY_MS } from './sas';
 
 export interface PrepareRunRequest {
   runId: string;
@@ -23,12 +23,18 @@ export interface PrepareRunRequest {
   pool: PoolSpec;
   /** Use this container instead of the run's own (a redrive writes into the original run's). */
   container?: string;
+  /** The workflow's first run id (`firstExecutionRunId`): tells this run from another that reuses its workflow id. */
+  runChain?: string;
+  /** Epoch ms at which the run stops (its timeout); the job's wall clock is set from it. */
+  deadline?: number;
 }
 export interface PreparedRun {
   container: string;
   jobId: string;
   poolId: string;
   pool: PoolTarget;
+  /** True when the run created the pool (and may delete it); false for a reused `pool.id`. */
+  poolCreated: boolean;
 }
 
 /** The image of pools we create (Ubuntu 22.04; the recipe's start task installs the rest). */
@@ -41,6 +47,10 @@ export interface PrepareDeps {
   batch: BatchServiceClient;
   blobs: BlobServiceClient;
   env: Record<string, string | undefined>;
+  /** Validity of the start task's SAS URLs, ms. */
+  startTaskSasMs: number;
+  /** Worker variables a custom recipe may pass to its tasks. */
+  taskSecretNames: readonly string[];
 }
 
 export function createPrepareActivities(deps: PrepareDeps) {
@@ -78,23 +88,43 @@ export function createPrepareActivities(deps: PrepareDeps) {
         );
         if (!exists) throw invalidInput(`${input.field}: blob ${input.container}/${input.blob} not found`);
       }
+      for (const name of recipe.name === 'custom' ? recipe.secretEnvironment : []) {
+        if (!deps.taskSecretNames.includes(name)) {
+          throw invalidInput(`recipe.secretEnvironment: ${name} is not a variable this worker hands to tasks (SPC_TASK_SECRETS=${deps.taskSecretNames.join(',')})`);
+        }
+      }
       for (const name of recipeSecretEnvironment(recipe)) {
         if (!deps.env[name]) throw invalidInput(`recipe "${recipe.name}" needs ${name} in the worker's environment`);
       }
     },
 
-    /** Container, inputs, pool (create or reuse, then resize), job: all idempotent. */
+    /**
+     * Job, container, inputs, pool: all idempotent. The job comes first: it is where a reused run id is refused
+     * (before anything else exists), the record of a reused pool's size before the run, and Batch's own killswitch
+     * (its wall clock ends the work an hour past the run's deadline if everything above it has died).
+     */
     async prepareRun(req: PrepareRunRequest): Promise<PreparedRun> {
+      const info = activityInfo();
+      const identity: RunIdentity = {
+        runId: req.runId,
+        workflowId: info.workflowExecution?.workflowId ?? req.runId,
+        runChain: req.runChain ?? info.workflowExecution?.runId ?? req.runId,
+        namespace: info.workflowNamespace ?? 'default',
+        taskQueue: info.taskQueue,
+      };
       const container = req.container ?? containerOf(req.runId);
       const jobId = jobIdOf(req.runId);
-      const poolId = req.pool.id === 'create' ? poolIdOf(req.runId) : req.pool.id;
+      const poolCreated = req.pool.id === 'create';
+      const poolId = poolCreated ? poolIdOf(req.runId) : req.pool.id;
+      await ensureJob(deps, { identity, jobId, poolId, poolCreated, deadline: req.deadline });
       const containerClient = deps.blobs.getContainerClient(container);
       await mapped(`create container ${container}`, () => containerClient.createIfNotExists({ abortSignal: signal() }));
       for (const file of recipeLocalInputs(req.recipe)) {
         const body = readFileSync(file.localPath);
         try {
+          // A redrive writes into the original's container: its inputs are replaced by today's recipe files.
           await containerClient.getBlockBlobClient(`${INPUTS_PREFIX}${file.blobName}`).upload(body, body.length, {
-            conditions: { ifNoneMatch: '*' },
+            ...(!req.container && { conditions: { ifNoneMatch: '*' } }),
             abortSignal: signal(),
           });
         } catch (err) {
@@ -102,15 +132,14 @@ export function createPrepareActivities(deps: PrepareDeps) {
         }
       }
       heartbeat();
-      const pool = await ensurePool(deps, req, poolId, container);
-      await ensureJob(deps.batch, jobId, poolId);
+      const pool = await ensurePool(deps, req, identity, poolId, container);
       log.info('run prepared', { runId: req.runId, container, jobId, poolId });
-      return { container, jobId, poolId, pool };
+      return { container, jobId, poolId, pool, poolCreated };
     },
   };
 }
 
-async function ensurePool(deps: PrepareDeps, req: PrepareRunRequest, poolId: string, container: string): Promise<PoolTarget> {
+async function ensurePool(deps: PrepareDeps, req: PrepareRunRequest, identity: RunIdentity, poolId: string, container: string): Promise<PoolTarget> {
   const target: PoolTarget = { id: poolId, targetDedicated: req.pool.dedicatedNodes, targetLowPriority: req.pool.lowPriorityNodes };
   const existing = await getPool(deps.batch, poolId);
   if (!existing) {
@@ -122,11 +151,12 @@ async function ensurePool(deps: PrepareDeps, req: PrepareRunRequest, poolId: str
       targetDedicatedNodes: req.pool.dedicatedNodes,
       targetLowPriorityNodes: req.pool.lowPriorityNodes,
       taskSlotsPerNode: req.pool.taskSlotsPerNode,
+      metadata: [...identityTags(identity), { name: TAG_OWNER, value: 'run' }],
       ...(start && {
         startTask: {
           commandLine: start.commandLine,
-          // Nodes added by a later resize run the start task again: its inputs stay readable for the run.
-          resourceFiles: await resourceFilesOf(deps.blobs, container, start.inputFiles, MAX_SAS_VALIDITY_MS),
+          // Nodes added later run the start task again; watching workers re-sign these URLs when half-way to expiry.
+          resourceFiles: await resourceFilesOf(deps.blobs, container, start.inputFiles, deps.startTaskSasMs),
           environmentSettings: start.secretEnvironment.map((name) => ({ name, value: deps.env[name] ?? '' })),
           userIdentity: { autoUser: { scope: 'pool', elevationLevel: 'admin' } },
           waitForSuccess: true,
@@ -157,9 +187,17 @@ export async function getPool(batch: BatchServiceClient, poolId: string): Promis
   }
 }
 
-/** Resizes a pool; a resize already in progress is stopped first (Batch only resizes a steady pool). */
-export async function resizeWhenSteady(batch: BatchServiceClient, poolId: string, target: PoolTarget): Promise<void> {
-  const body = { targetDedicatedNodes: target.targetDedicated, targetLowPriorityNodes: target.targetLowPriority };
+/**
+ * Resizes a pool; a resize already in progress is stopped first (Batch only resizes a steady pool). A shrink lets
+ * running tasks finish (`taskcompletion`) unless told otherwise: Batch's own default, `requeue`, kills hours of work.
+ */
+export async function resizeWhenSteady(
+  batch: BatchServiceClient,
+  poolId: string,
+  target: PoolTarget,
+  nodeDeallocationOption: BatchServiceModels.ComputeNodeDeallocationOption = 'taskcompletion',
+): Promise<void> {
+  const body = { targetDedicatedNodes: target.targetDedicated, targetLowPriorityNodes: target.targetLowPriority, nodeDeallocationOption };
   for (let tries = 0; ; tries++) {
     try {
       await batch.pool.resize(poolId, body, { abortSignal: batchSignal(Context.current().cancellationSignal) });
@@ -175,20 +213,66 @@ export async function resizeWhenSteady(batch: BatchServiceClient, poolId: string
   }
 }
 
-async function ensureJob(batch: BatchServiceClient, jobId: string, poolId: string): Promise<void> {
+interface JobPlan {
+  identity: RunIdentity;
+  jobId: string;
+  poolId: string;
+  poolCreated: boolean;
+  deadline?: number;
+}
+
+/**
+ * Creates the run's job, tagged with who the run is, or accepts the one an earlier try of this very run made. A job
+ * or run pool of another workflow (a reused run id) is refused before anything is created.
+ */
+async function ensureJob(deps: PrepareDeps, plan: JobPlan): Promise<void> {
+  const { batch } = deps;
+  const existing = await getJob(batch, plan.jobId);
+  if (existing) {
+    if (belongsTo(existing.metadata, plan.identity)) return;
+    const owner = tagOf(existing.metadata, TAG_WORKFLOW_ID);
+    throw invalidInput(`runId: job ${plan.jobId} already exists${owner ? ` for workflow ${owner}` : ''} (${String(existing.state ?? '?').toLowerCase()}); choose another run id`);
+  }
+  const pool = await getPool(batch, plan.poolId);
+  if (plan.poolCreated && pool && !belongsTo(pool.metadata, plan.identity)) {
+    throw invalidInput(`runId: pool ${plan.poolId} already exists and is not this run's; choose another run id (or reuse it with pool.id)`);
+  }
+  if (!plan.poolCreated && !pool) throw invalidInput(`pool.id: pool ${plan.poolId} does not exist (use "create" for a pool of the run's own)`);
+  const restore = !plan.poolCreated && pool ? `${pool.targetDedicatedNodes ?? 0},${pool.targetLowPriorityNodes ?? 0}` : undefined;
+  const wallClockMs = plan.deadline !== undefined ? Math.max(60_000, plan.deadline - Date.now() + JOB_KILLSWITCH_GRACE_MS) : undefined;
+  const metadata = [
+    ...identityTags(plan.identity),
+    { name: TAG_POOL_ID, value: plan.poolId },
+    { name: TAG_POOL_CREATED, value: String(plan.poolCreated) },
+    ...(restore ? [{ name: TAG_POOL_RESTORE, value: restore }] : []),
+  ];
   try {
     await batch.job.add(
-      { id: jobId, poolInfo: { poolId }, onAllTasksComplete: 'noaction', constraints: { maxTaskRetryCount: 0 } },
+      {
+        id: plan.jobId,
+        poolInfo: { poolId: plan.poolId },
+        onAllTasksComplete: 'noaction',
+        constraints: { maxTaskRetryCount: 0, ...(wallClockMs !== undefined && { maxWallClockTime: `PT${Math.ceil(wallClockMs / 1000)}S` }) },
+        metadata,
+      },
       { abortSignal: batchSignal(Context.current().cancellationSignal) },
     );
-    return;
   } catch (err) {
-    if (!(statusOf(err) === 409 && codeOf(err) === 'JobExists')) throw toFailure(err, `job add ${jobId}`);
+    // Added by a request of ours whose answer was lost: read it again to be sure it is ours.
+    if (!(statusOf(err) === 409 && codeOf(err) === 'JobExists')) throw toFailure(err, `job add ${plan.jobId}`);
+    const again = await getJob(batch, plan.jobId);
+    if (!again || !belongsTo(again.metadata, plan.identity)) throw invalidInput(`runId: job ${plan.jobId} already exists; choose another run id`);
   }
-  const job = await mapped(`job get ${jobId}`, () => batch.job.get(jobId, { abortSignal: batchSignal(Context.current().cancellationSignal) }));
-  if (job.poolInfo?.poolId !== poolId) throw invalidInput(`runId: job ${jobId} already exists on pool ${job.poolInfo?.poolId ?? '?'}; choose another run id`);
-  const state = String(job.state ?? '').toLowerCase();
-  if (state !== 'active' && state !== 'disabled' && state !== 'disabling' && state !== 'enabling') {
-    throw invalidInput(`runId: job ${jobId} of an earlier run is ${state}; choose another run id`);
+}
+
+/** After the run's deadline, how long Batch waits before its job wall clock stops every task (finalize's time). */
+const JOB_KILLSWITCH_GRACE_MS = 3_600_000;
+
+export async function getJob(batch: BatchServiceClient, jobId: string): Promise<BatchServiceModels.CloudJob | undefined> {
+  try {
+    return await batch.job.get(jobId, { abortSignal: batchSignal(Context.current().cancellationSignal) });
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw toFailure(err, `job get ${jobId}`);
   }
 }

@@ -87,6 +87,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     SPC_TASK_QUEUE: 'spc-run',
     AZURE_BATCH_URL: `http://127.0.0.1:${settings.SPC_BATCH_PORT}`,
     AZURE_BATCH_ACCOUNT: LOCAL_BATCH_ACCOUNT,
+    SPC_TASK_SAS_MARGIN_MS: String(86_400_000),
+    SPC_START_TASK_SAS_MS: String(7 * 86_400_000),
+    SPC_TASK_SECRETS: 'NOMIS_API_KEY',
     ...(secrets && {
       AZURE_STORAGE_CONNECTION_STRING: localStorageConnectionString(settings, secrets.storageKey),
       AZURE_BATCH_KEY: secrets.batchKey,

@@ -79,6 +79,7 @@ export function recipeBlobInputs(recipe: Recipe): { field: string; container: st
 
 /** Worker environment variables a recipe needs (secrets, passed to tasks as environment settings). */
 export function recipeSecretEnvironment(recipe: Recipe): string[] {
+  if (recipe.name === 'custom') return [...recipe.secretEnvironment];
   return recipe.name === 'spenser' ? ['NOMIS_API_KEY'] : [];
 }
 
@@ -138,7 +139,7 @@ export function recipeTask(recipe: Recipe, lad: string, attempt: number): TaskSp
         commandLine: bashCommand(recipe.command.replaceAll('{lad}', lad)),
         inputFiles: recipe.inputFiles.map((f) => ({ source: { kind: 'blob', ...f.source }, filePath: f.filePath })),
         outputPattern: recipe.outputPattern,
-        secretEnvironment: [],
+        secretEnvironment: [...recipe.secretEnvironment],
       };
   }
 }

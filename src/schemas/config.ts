@@ -2,6 +2,11 @@ import { z } from 'zod';
 
 const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7233');
 const port = z.coerce.number().int('must be an integer').min(1, 'must be 1..65535').max(65535, 'must be 1..65535');
+/** Milliseconds, kept as the string the environment holds (a config spreads back into a child's environment). */
+const msSetting = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number of milliseconds')
+  .refine((v) => Number(v) >= 1000 && Number(v) <= 7 * 86_400_000, 'must be between 1000 ms and 7 days (the longest SAS we grant)');
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be letters, digits, ".", "_" or "-"');
 
 /**
@@ -25,6 +30,21 @@ export const ConfigSchema = z.object({
   AZURE_BATCH_ACCOUNT: z.string().regex(/^[a-z0-9]{3,24}$/, 'must be 3-24 lowercase letters or digits'),
   /** Batch shared key, base64. Secret: never logged. */
   AZURE_BATCH_KEY: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be a base64 key'),
+  /**
+   * How long a task's SAS URLs stay valid beyond its wall clock, in ms: covers the short wait in the job's queue
+   * (tasks are added as the pool has room), a Spot requeue and the final upload. @default 86400000 (1 day)
+   */
+  SPC_TASK_SAS_MARGIN_MS: msSetting,
+  /**
+   * Validity of the pool start task's SAS URLs, in ms. Workers watching the run re-sign them when half of it has
+   * passed, so nodes added days later (scale-up, reboot, Spot replacement) still install. @default 604800000 (7 days)
+   */
+  SPC_START_TASK_SAS_MS: msSetting,
+  /**
+   * Worker environment variables a custom recipe may hand its tasks as secret settings (`recipe.secretEnvironment`),
+   * comma-separated. Any other name is refused, so a run input cannot read the worker's keys. @default NOMIS_API_KEY
+   */
+  SPC_TASK_SECRETS: z.string().regex(/^([A-Z_][A-Z0-9_]*(,[A-Z_][A-Z0-9_]*)*)?$/, 'must be comma-separated variable names, e.g. NOMIS_API_KEY'),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

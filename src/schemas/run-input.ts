@@ -55,6 +55,11 @@ export const RecipeSchema = z.discriminatedUnion('name', [
     outputPattern: z.string().min(1).default('output/*.csv'),
     /** Optional pool start task command (bash). */
     startCommand: z.string().min(1).max(8000).optional(),
+    /**
+     * Worker environment variables handed to each task as secret settings (e.g. `["NOMIS_API_KEY"]`); only names the
+     * worker allows (`SPC_TASK_SECRETS`) are accepted, checked before the run creates anything. @default []
+     */
+    secretEnvironment: z.array(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name')).max(20).default([]),
   }),
 ], { error: (i) => (i.code === 'invalid_union' ? 'must name a known recipe: "spenser-sim", "spenser" or "custom"' : undefined) });
 export type Recipe = z.infer<typeof RecipeSchema>;
@@ -87,14 +92,15 @@ export const TimeoutsSchema = z.object({
   heartbeatMs: z.number().int().min(1000).max(600_000).default(30_000),
 });
 
+/** What a run deletes when it ends: the job, the pool if the run created it (a reused pool is never deleted), the container. */
 const cleanupTargets = z
   .union([z.literal('nothing'), z.array(z.enum(['job', 'pool', 'container']))])
   .transform((v) => (v === 'nothing' ? [] : [...new Set(v)]));
 export const CleanupSchema = z.object({
-  /** What to delete when every LAD succeeded. @default ["job"] */
-  onSuccess: cleanupTargets.default(['job']),
-  /** What to delete otherwise (failures, cancel, timeout). @default ["job"] (the job is terminated anyway) */
-  onFailure: cleanupTargets.default(['job']),
+  /** What to delete when every LAD succeeded. @default ["job", "pool"] */
+  onSuccess: cleanupTargets.default(['job', 'pool']),
+  /** What to delete otherwise (failures, cancel, timeout, terminate). @default ["job", "pool"] */
+  onFailure: cleanupTargets.default(['job', 'pool']),
 });
 
 export const FailureThresholdSchema = z
@@ -155,6 +161,15 @@ export const RunInputSchema = z
   .refine((i) => (i.lads === undefined) !== (i.ladsCsvBlob === undefined), {
     message: 'give exactly one of lads or ladsCsvBlob',
     path: ['lads'],
+  })
+  // The awaiting activity heartbeats on its own clock, but a poll slower than the heartbeat timeout means a task's
+  // progress is never seen in time to be worth heartbeating about.
+  .refine((i) => i.pollIntervalMs < i.timeouts.heartbeatMs, {
+    error: (issue) => {
+      const i = issue.input as { pollIntervalMs: number; timeouts: { heartbeatMs: number } };
+      return `must be below timeouts.heartbeatMs (${i.pollIntervalMs} >= ${i.timeouts.heartbeatMs})`;
+    },
+    path: ['pollIntervalMs'],
   });
 export type RunInput = z.infer<typeof RunInputSchema>;
 export type RawRunInput = z.input<typeof RunInputSchema>;

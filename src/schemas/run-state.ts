@@ -7,6 +7,8 @@ export const LadRecordSchema = z.object({
   /** Attempts made so far (from retry notices and the final result). */
   attempts: z.number().int().min(0),
   result: LadResultSchema.optional(),
+  /** Why a LAD was cancelled on its own (its child workflow cancelled or terminated), for the manifest and summary. */
+  note: z.string().optional(),
 });
 export type LadRecord = z.infer<typeof LadRecordSchema>;
 
@@ -20,7 +22,9 @@ export const RunStateSchema = z.object({
   deadline: z.number(),
   ladOrder: z.array(z.string()),
   lads: z.record(z.string(), LadRecordSchema),
-  prepared: z.object({ container: z.string(), jobId: z.string(), poolId: z.string() }).optional(),
+  prepared: z.object({ container: z.string(), jobId: z.string(), poolId: z.string(), poolCreated: z.boolean().optional() }).optional(),
+  /** The user resized the pool during the run (a reused pool is then left at their size). */
+  userScaledPool: z.boolean().optional(),
   pool: PoolTargetSchema.optional(),
   audit: z.array(AuditEntrySchema),
   /** Set once the run must stop: cancel, run timeout, or the failure threshold. */

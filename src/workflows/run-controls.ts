@@ -3,7 +3,7 @@
  * run-state.ts) and queue the Batch side (job disable/enable, pool resize) for one control loop, so Batch sees
  * the actions in the order they were given, never two at a time.
  */
-import { condition, isCancellation, log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, isCancellation, log, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { SpcActivities } from '../activities';
 import { ControlRequestSchema, ScaleRequestSchema, type ScaleRequest } from '../schemas/control';
@@ -12,7 +12,8 @@ import type { PoolTarget } from '../schemas/progress';
 import type { RunState } from '../schemas/run-state';
 import { controlActivityOptions } from './activity-options';
 import { cancelSignal, ladRetryingSignal, pauseSignal, progressQuery, resumeSignal, scalePoolSignal, scalePoolUpdate } from './messages';
-import { applyPause, applyResume, applyScale, audit, markRetrying, progressOf, requestStop } from './run-state';
+import { applyPause, applyResume, applyScale, audit, markRetrying, progressOf, requestStop, scaleRejection } from './run-state';
+import { SCALE_SIGNAL_VALIDATED } from './patches';
 import { SpcStatusKey } from './search-attributes';
 
 const { setJobEnabled, resizePool } = proxyActivities<SpcActivities>(controlActivityOptions);
@@ -66,7 +67,15 @@ export function registerControls(state: RunState, onChange: () => void): { run()
   });
   setHandler(scalePoolSignal, (raw) => {
     const req = parse(ScaleRequestSchema, raw, 'scalePool');
-    if (req) enqueue({ kind: 'scale', request: req });
+    if (!req) return;
+    // Validated like the update; a signal cannot reply, so a refusal is logged and kept in the audit trail.
+    const refused = patched(SCALE_SIGNAL_VALIDATED) ? scaleRejection(state) : undefined;
+    if (refused) {
+      log.warn('ignored scalePool signal', { reason: refused });
+      audit(state, Date.now(), 'scalePool refused', refused, req.reason);
+      return;
+    }
+    enqueue({ kind: 'scale', request: req });
   });
   setHandler(
     scalePoolUpdate,
@@ -80,10 +89,8 @@ export function registerControls(state: RunState, onChange: () => void): { run()
       validator: (request) => {
         const result = ScaleRequestSchema.safeParse(request);
         if (!result.success) throw new RangeError(`scalePool ${formatIssues(result.error).split('\n').join('; ')}`);
-        if (state.stop) throw new RangeError(`scalePool rejected: the run is stopping (${state.stop.reason})`);
-        if (['finalizing', 'completed', 'completed_with_failures', 'failed', 'cancelled'].includes(state.status)) {
-          throw new RangeError(`scalePool rejected: the run is ${state.status}`);
-        }
+        const refused = scaleRejection(state);
+        if (refused) throw new RangeError(`scalePool rejected: ${refused}`);
       },
     },
   );
@@ -100,6 +107,7 @@ export function registerControls(state: RunState, onChange: () => void): { run()
       poolId: prepared.poolId,
       dedicatedNodes: control.request.dedicatedNodes,
       lowPriorityNodes: control.request.lowPriorityNodes ?? state.pool?.targetLowPriority ?? 0,
+      nodeDeallocationOption: control.request.nodeDeallocationOption ?? 'taskcompletion',
     });
     applyScale(state, Date.now(), target, control.request.reason);
     item.target = target;

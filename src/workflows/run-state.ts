@@ -74,6 +74,19 @@ export function markFinished(state: RunState, result: LadResult): boolean {
   return true;
 }
 
+/**
+ * A LAD whose child was cancelled or terminated on its own (Web UI, CLI), the run itself going on: recorded
+ * `cancelled` with why, so it frees its slot and the run ends normally. @returns false when already finished.
+ */
+export function markCancelled(state: RunState, lad: string, nowMs: number, why: string): boolean {
+  const rec = state.lads[lad];
+  if (!rec || isFinished(rec.status)) return false;
+  rec.status = 'cancelled';
+  rec.note = why;
+  audit(state, nowMs, 'lad cancelled', `${lad}: ${why}`);
+  return true;
+}
+
 /** Marks LADs not yet finished as cancelled (after a cancel, timeout or the failure threshold). */
 export function markUnfinishedCancelled(state: RunState): string[] {
   const lads = state.ladOrder.filter((lad) => !isFinished(state.lads[lad].status));
@@ -108,8 +121,16 @@ export function applyResume(state: RunState, nowMs: number, reason?: string): bo
 export function applyScale(state: RunState, nowMs: number, target: PoolTarget, reason?: string): void {
   const before = state.pool;
   state.pool = target;
+  state.userScaledPool = true;
   const from = before ? `${before.targetDedicated}+${before.targetLowPriority}` : '?';
   audit(state, nowMs, 'scalePool', `${from} -> ${target.targetDedicated}+${target.targetLowPriority} nodes`, reason);
+}
+
+/** Why a scalePool request must be refused now (the update rejects it, the signal ignores it); undefined when fine. */
+export function scaleRejection(state: RunState): string | undefined {
+  if (state.stop) return `the run is stopping (${state.stop.reason})`;
+  if (['finalizing', 'completed', 'completed_with_failures', 'failed', 'cancelled'].includes(state.status)) return `the run is ${state.status}`;
+  return undefined;
 }
 
 /** Asks the run to stop (first request wins). @returns false when already stopping. */

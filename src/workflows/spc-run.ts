@@ -15,19 +15,23 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   sleep,
   startChild,
+  TerminatedFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SpcActivities } from '../activities';
-import { ladWorkflowIdOf } from '../schemas/names';
+import { containerOf, jobIdOf, ladWorkflowIdOf, poolIdOf } from '../schemas/names';
 import { parseRunInput, type NormalisedRunInput, type RawRunInput } from '../schemas/run-input';
 import { RunStateSchema, type RunState } from '../schemas/run-state';
 import type { RunSummary } from '../schemas/summary';
 import { controlActivityOptions, finalizeActivityOptions } from './activity-options';
 import { ladRun } from './lad-run';
+import { FINALIZE_ONCE, LAD_CANCELLED_ALONE, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
 import { registerControls } from './run-controls';
 import { publishRunMemo } from './run-memo';
 import * as rs from './run-state';
@@ -38,6 +42,8 @@ const { readLadsCsv } = proxyActivities<SpcActivities>({ ...controlActivityOptio
 const { checkRunInputs } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'check the run inputs exist' });
 const { prepareRun } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'prepare: container, recipe inputs, pool, job' });
 const { stopRun } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'stop: terminate the Batch job' });
+const { releaseRun } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'release: job and pool per the cleanup policy' });
+const { terminateLadTasks } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'terminate the Batch tasks of a LAD cancelled alone' });
 const { finalizeRun } = proxyActivities<SpcActivities>({ ...finalizeActivityOptions, summary: 'finalize: verify, manifest, collate, final check, cleanup' });
 
 /**
@@ -73,6 +79,7 @@ export async function spcRun(raw: RawRunInput, carried?: RunState): Promise<RunS
     () => (wakeup.flag = true),
     () => undefined,
   );
+  let finalizing: Promise<RunSummary> | undefined;
   try {
     if (!carried) await prepare(input, state);
     void controls.run();
@@ -86,17 +93,52 @@ export async function spcRun(raw: RawRunInput, carried?: RunState): Promise<RunS
     }
     if (state.stop) await stopChildren(state, children, inFlight);
     await condition(() => controls.idle());
-    return await finalize(input, state);
+    // Once begun, finalize runs to its end: a cancel arriving now would only start a second one.
+    finalizing = patched(FINALIZE_ONCE) ? CancellationScope.nonCancellable(() => finalize(input, state)) : finalize(input, state);
+    return await finalizing;
   } catch (err) {
-    if (!isCancellation(err)) throw err;
+    if (!isCancellation(err)) {
+      // A failure (not a cancel) ends the run: nothing it holds in Batch may outlive it.
+      if (patched(RELEASE_ON_FAILURE)) await CancellationScope.nonCancellable(() => releaseHeld(input, state, input.cleanup.onFailure));
+      throw err;
+    }
+    if (finalizing) {
+      rs.audit(state, Date.now(), 'cancel ignored', 'the run was already finalizing');
+      return await finalizing;
+    }
     // `temporal workflow cancel`: the children scope is cancelled with ours; stop Batch, record, clean up.
     await CancellationScope.nonCancellable(async () => {
       rs.requestStop(state, Date.now(), 'cancelled', 'workflow cancellation requested');
       await stopChildren(state, children, inFlight);
+      if (!state.prepared && patched(RELEASE_UNPREPARED)) await releaseHeld(input, state, input.cleanup.onFailure);
       await finalize(input, state);
     });
     throw err;
   }
+}
+
+/** The names a run's job, pool and container have (derived, so known before prepare has finished). */
+function plannedOf(input: NormalisedRunInput): { jobId: string; poolId: string; container: string; poolCreated: boolean } {
+  const poolCreated = input.pool.id === 'create';
+  return {
+    jobId: jobIdOf(input.runId),
+    poolId: poolCreated ? poolIdOf(input.runId) : input.pool.id,
+    container: input.redrive?.container ?? containerOf(input.runId),
+    poolCreated,
+  };
+}
+
+/** Releases the job and pool per `cleanup` without finalizing (nothing to verify); the activity checks the tags. */
+async function releaseHeld(input: NormalisedRunInput, state: RunState, cleanup: NormalisedRunInput['cleanup']['onFailure']): Promise<void> {
+  const done = await releaseRun({
+    runId: input.runId,
+    ...plannedOf(input),
+    ...state.prepared,
+    cleanup: cleanup.filter((c) => c !== 'container'),
+    runChain: workflowInfo().firstExecutionRunId,
+    ...(state.userScaledPool && { userScaledPool: true }),
+  });
+  if (done.length) rs.audit(state, Date.now(), 'released', done.join('; '));
 }
 
 /** Reads and checks the LADs and inputs (failing at once, before anything exists), then prepares Batch and Storage. */
@@ -115,8 +157,15 @@ async function prepare(input: NormalisedRunInput, state: RunState): Promise<void
     throw err;
   }
   upsertSearchAttributes([{ key: SpcLadCountKey, value: state.ladOrder.length }]);
-  const prepared = await prepareRun({ runId: input.runId, recipe: input.recipe, pool: input.pool, ...(input.redrive && { container: input.redrive.container }) });
-  state.prepared = { container: prepared.container, jobId: prepared.jobId, poolId: prepared.poolId };
+  const prepared = await prepareRun({
+    runId: input.runId,
+    recipe: input.recipe,
+    pool: input.pool,
+    ...(input.redrive && { container: input.redrive.container }),
+    runChain: workflowInfo().firstExecutionRunId,
+    deadline: state.deadline,
+  });
+  state.prepared = { container: prepared.container, jobId: prepared.jobId, poolId: prepared.poolId, ...(prepared.poolCreated !== undefined && { poolCreated: prepared.poolCreated }) };
   state.pool = prepared.pool;
   state.status = state.paused ? 'paused' : 'running';
   upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
@@ -152,6 +201,8 @@ function startLad(input: NormalisedRunInput, state: RunState, lad: string, inFli
   const child: Promise<void> = startChild(ladRun, {
     workflowId: ladWorkflowIdOf(input.runId, lad),
     staticSummary: `LAD ${lad} of run ${input.runId}`,
+    // A terminated run cancels its LADs, whose awaiting activities then terminate their Batch tasks.
+    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     args: [
       {
         runId: input.runId,
@@ -178,7 +229,16 @@ function startLad(input: NormalisedRunInput, state: RunState, lad: string, inFli
     })
     .then(
       (result) => void rs.markFinished(state, result),
-      (err: unknown) => {
+      async (err: unknown) => {
+        const cause = err instanceof ChildWorkflowFailure ? err.cause : undefined;
+        const endedAlone = !state.stop && (isCancellation(cause) || cause instanceof TerminatedFailure);
+        if (endedAlone && patched(LAD_CANCELLED_ALONE)) {
+          // Cancelled or terminated on its own (Web UI, CLI): free its slot, stop its task, let the run go on.
+          const why = cause instanceof TerminatedFailure ? 'its workflow was terminated' : 'its workflow was cancelled';
+          rs.markCancelled(state, lad, Date.now(), why);
+          await terminateLadTasks({ jobId: prepared.jobId, lad });
+          return;
+        }
         if (isCancellation(err) || (err instanceof ChildWorkflowFailure && isCancellation(err.cause))) return;
         log.error('ladRun failed', { lad, error: (err as Error).message });
         rs.markFinished(state, { lad, status: 'failed', attempts: [], error: (err as Error).message });
@@ -209,10 +269,13 @@ async function finalize(input: NormalisedRunInput, state: RunState): Promise<Run
     ? await finalizeRun({
         runId: state.runId,
         ...state.prepared,
-        lads: state.ladOrder.map((lad) => ({ lad, status: state.lads[lad].status })),
+        lads: state.ladOrder.map((lad) => ({ lad, status: state.lads[lad].status, ...(state.lads[lad].note && { note: state.lads[lad].note }) })),
         results: rs.finishedResults(state),
         expectedFiles: input.outputs.expectedFiles,
         cleanup: outcome === 'completed' ? input.cleanup.onSuccess : input.cleanup.onFailure,
+        poolCreated: state.prepared.poolCreated ?? input.pool.id === 'create',
+        runChain: workflowInfo().firstExecutionRunId,
+        ...(state.userScaledPool && { userScaledPool: true }),
         input,
         // A redrive is not a night of its schedule: it neither reads nor moves the schedule's lineage pointer.
         ...(scheduleIdOf() && !input.redrive && { scheduleId: scheduleIdOf() }),

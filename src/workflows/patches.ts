@@ -1,0 +1,16 @@
+/**
+ * Patch ids of workflow changes that alter commands (see the README's versioning rule). Runs started before a patch
+ * replay its old path; each id is deprecated (`deprecatePatch`) once no run of the release before it can be in flight.
+ * Release 0.2 (issue 9, long real runs):
+ */
+
+/** spcRun ignores a scalePool signal the update would refuse (the run stopping or finished). */
+export const SCALE_SIGNAL_VALIDATED = 'spc-0.2-scale-signal-validated';
+/** spcRun records a LAD whose child was cancelled or terminated alone as `cancelled` and terminates its tasks. */
+export const LAD_CANCELLED_ALONE = 'spc-0.2-lad-cancelled-alone';
+/** spcRun releases its job and pool (by derived names, tag-checked) when cancelled before prepare finished. */
+export const RELEASE_UNPREPARED = 'spc-0.2-release-unprepared';
+/** spcRun releases its job and pool when it fails (anything but a cancel) after prepare began. */
+export const RELEASE_ON_FAILURE = 'spc-0.2-release-on-failure';
+/** spcRun finalizes once: finalize is not cancellable, and a cancel arriving during it does not start another. */
+export const FINALIZE_ONCE = 'spc-0.2-finalize-once';
