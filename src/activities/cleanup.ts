@@ -32,7 +32,7 @@ export interface ReleaseRunRequest {
   keepContainer?: boolean;
 }
 
-const gone = (err: unknown) => statusOf(err) === 404 || (statusOf(err) === 409 && /BeingDeleted$/.test(codeOf(err) ?? ''));
+const gone = (err: unknown) => statusOf(err) === 404 || (statusOf(err) === 409 && /BeingDeleted$|^JobCompleted$|^JobBeingTerminated$/.test(codeOf(err) ?? ''));
 const batchAbort = () => batchSignal(Context.current().cancellationSignal);
 
 /**
@@ -69,8 +69,9 @@ export async function releaseRun(batch: BatchServiceClient, blobs: BlobServiceCl
       await tolerate(() => batch.job.deleteMethod(req.jobId, { abortSignal: batchAbort() }), `job delete ${req.jobId}`);
       done.push(`job ${req.jobId} deleted`);
     } else {
-      await terminateJob(batch, req.jobId, 'run ended; job kept by its cleanup policy');
+      // Tagged first: a completed (terminated) job can no longer be patched.
       await batch.job.patch(req.jobId, { metadata: withTag(job.metadata, TAG_KEEP, 'true') }, { abortSignal: batchAbort() }).catch((err: unknown) => rethrowUnlessGone(err, `job tag ${req.jobId}`));
+      await terminateJob(batch, req.jobId, 'run ended; job kept by its cleanup policy');
       done.push(`job ${req.jobId} kept (terminated)`);
     }
   }
