@@ -12,6 +12,7 @@ import { createOutputActivities } from './blob-outputs';
 import { createBatchClient, createBlobServiceClient } from './clients';
 import { createControlActivities } from './controls';
 import { createPrepareActivities } from './prepare';
+import { createReaperActivities } from './reaper';
 import { createSmokeActivities } from './smoke';
 import { TaskPoller } from './task-poller';
 
@@ -59,6 +60,7 @@ function buildActivities(deps: ActivityDeps) {
     ...createBatchTaskActivities(deps),
     ...createOutputActivities(deps),
     ...createControlActivities(deps),
+    ...createReaperActivities(deps),
   };
 }
 
