@@ -29,7 +29,7 @@ export interface EnsureReaperScheduleOptions {
 export type EnsureOutcome = 'created' | 'updated' | 'unchanged';
 
 /** The schedule as it should be. */
-function desiredSchedule(taskQueue: string, intervalMs: number, namespace: string): ScheduleUpdateOptions {
+function desiredSchedule(taskQueue: string, intervalMs: number, namespace: string): ScheduleUpdateOptions & { state: { paused: boolean; note: string } } {
   const input: ReaperInput = { namespace, taskQueue };
   return {
     spec: { intervals: [{ every: intervalMs }] },
@@ -89,7 +89,7 @@ export async function ensureReaperSchedule(client: Client, options: EnsureReaper
   const handle = schedules.getHandle(scheduleId);
   if (matches(await handle.describe(), taskQueue, intervalMs, namespace)) return 'unchanged';
   // Replaces the definition (all of it is ours; a concurrent worker would write the same), but an operator's pause stays.
-  await handle.update((previous) => ({ ...desired, state: { ...desired.state, paused: previous.state.paused, note: previous.state.note ?? desired.state.note } }));
+  await handle.update((previous) => ({ ...desired, state: { ...desired.state, paused: previous.state.paused, note: previous.state.note || desired.state.note } }));
   return 'updated';
 }
 
