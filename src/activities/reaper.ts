@@ -70,7 +70,7 @@ class ReaperPass {
     }
     for (const pool of pools) {
       const run = isRunOwnedPool(pool.metadata) ? ours(pool) : undefined;
-      if (!run || this.deletedPools.has(pool.id!) || !(await this.isOrphan('pool', pool.id!, run))) continue;
+      if (!run || !(await this.isOrphan('pool', pool.id!, run)) || this.deletedPools.has(pool.id!)) continue;
       await this.step('pool', pool.id!, run, async () => {
         await deletePool(this.batch, pool.id!);
         this.reaped('pool', pool.id!, run, 'deleted');
