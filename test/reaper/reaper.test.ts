@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
+import { livenessOf } from '../../src/activities/run-liveness';
+import { connectClient } from '../../src/client';
 import { deleteReaperSchedule, ensureReaperSchedule, reaperScheduleIdOf } from '../../src/reaper/schedule';
 import { jobTags, KEEP_TAG, poolTags, type PoolSize, type RunTags } from '../../src/schemas/batch-tags';
 import type { ReapReport } from '../../src/schemas/reaper';
@@ -132,7 +134,9 @@ describe('spcReaper: Batch jobs and pools of closed runs are reaped, live and ke
     for (const id of [orphan.poolId, orphan.jobId, reused.jobId, otherQueue.poolId, otherQueue.jobId]) assert.ok(before.includes(id), `leftovers list ${id}:\n${before}`);
     for (const id of [alive.poolId, alive.jobId, kept.poolId, kept.jobId, reused.poolId]) assert.ok(!before.includes(id), `leftovers omit ${id}:\n${before}`);
 
-    const report: ReapReport = await env.client.workflow.execute('spcReaper', { taskQueue: env.taskQueue, workflowId: uniqueId('reaper'), args: [{}] });
+    const reaper = await env.client.workflow.start('spcReaper', { taskQueue: env.taskQueue, workflowId: uniqueId('reaper'), args: [{}] });
+    const report = (await reaper.result()) as ReapReport;
+    assert.equal((await reaper.fetchHistory()).events?.length, 11, 'one activity: a tiny history whatever the resource count');
     const actions = Object.fromEntries(report.reaped.map((r) => [`${r.kind} ${r.id}`, r.action]));
     assert.deepEqual(actions, {
       [`job ${orphan.jobId}`]: 'terminated, deleted',
@@ -185,6 +189,16 @@ describe('spcReaper: Batch jobs and pools of closed runs are reaped, live and ke
     assert.deepEqual(report.reaped, [{ kind: 'pool', id: poolId, workflowId: never, action: 'deleted' }]);
     assert.match(await stateOf('pool', poolId), /^(gone|deleting)$/);
     assert.equal(await deleteReaperSchedule(env.client, env.taskQueue), true);
+  });
+
+  it('a workflow whose liveness cannot be read is a doubt, never an orphan', async () => {
+    const broken = await connectClient(env.config);
+    await broken.connection.close();
+    const liveness = await livenessOf(broken, closedWf);
+    assert.equal(liveness.kind, 'doubt', JSON.stringify(liveness));
+    assert.deepEqual(await livenessOf(env.client, closedWf), { kind: 'closed', status: 'TERMINATED' });
+    assert.deepEqual(await livenessOf(env.client, aliveWf), { kind: 'alive', status: 'RUNNING' });
+    assert.deepEqual(await livenessOf(env.client, uniqueId('never')), { kind: 'closed', status: 'NOT_FOUND' });
   });
 
   it('ensureReaperSchedule is idempotent: two workers at once create one schedule; a changed interval updates it', async () => {
