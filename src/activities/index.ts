@@ -12,6 +12,7 @@ import { createOutputActivities } from './blob-outputs';
 import { createBatchClient, createBlobServiceClient } from './clients';
 import { createControlActivities } from './controls';
 import { createPrepareActivities } from './prepare';
+import { createReaperActivities } from './reaper';
 import { createSmokeActivities } from './smoke';
 import { createScrubber, workerSecrets, type Scrubber } from './scrub';
 import { TaskPoller } from './task-poller';
@@ -79,6 +80,7 @@ function buildActivities(deps: ActivityDeps) {
     ...createBatchTaskActivities(deps),
     ...createOutputActivities(deps),
     ...createControlActivities(deps),
+    ...createReaperActivities(deps),
   };
 }
 

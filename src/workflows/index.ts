@@ -16,3 +16,4 @@
 export { spcRun } from './spc-run';
 export { ladRun } from './lad-run';
 export { smokeWorkflow } from './smoke';
+export { spcReaper } from './reaper';
