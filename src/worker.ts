@@ -6,7 +6,9 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from './config';
 import { installRuntime } from './logging';
+import { connectClient } from './client';
 import { createSpcWorker } from './plugin';
+import { ensureReaperSchedule } from './reaper/schedule';
 
 async function run(): Promise<void> {
   installRuntime({ logLevel: process.env.SPC_LOG_LEVEL === 'INFO' ? 'INFO' : 'WARN', metricsAddress: process.env.SPC_METRICS_ADDRESS });
@@ -18,6 +20,7 @@ async function run(): Promise<void> {
       ...(process.env.SPC_MAX_CACHED_WORKFLOWS && { maxCachedWorkflows: Number(process.env.SPC_MAX_CACHED_WORKFLOWS) }),
     });
     console.log(`spc worker polling task queue ${config.SPC_TASK_QUEUE} (pid ${process.pid})`);
+    await ensureReaper(config);
     if (process.env.SPC_METRICS_ADDRESS && process.env.SPC_METRICS_ADDRESS !== 'off') console.log(`metrics at http://${process.env.SPC_METRICS_ADDRESS}/metrics`);
     const memoryLog = logMemoryEvery(Number(process.env.SPC_WORKER_MEMORY_LOG_MS ?? 0));
     try {
@@ -27,6 +30,25 @@ async function run(): Promise<void> {
     }
   } finally {
     await connection.close();
+  }
+}
+
+/**
+ * Every worker makes sure its task queue has the orphan reaper's Schedule (idempotent; the first worker creates it).
+ * `SPC_REAPER=off` skips it (short-lived test workers). A failure is logged, never fatal: runs do not depend on it.
+ */
+async function ensureReaper(config: ReturnType<typeof loadConfig>): Promise<void> {
+  if (process.env.SPC_REAPER === 'off') return;
+  try {
+    const client = await connectClient(config);
+    try {
+      const outcome = await ensureReaperSchedule(client, { taskQueue: config.SPC_TASK_QUEUE, namespace: config.SPC_TEMPORAL_NAMESPACE });
+      console.log(`reaper schedule spc-reaper-${config.SPC_TASK_QUEUE}: ${outcome}`);
+    } finally {
+      await client.connection.close();
+    }
+  } catch (err) {
+    console.error(`reaper schedule not ensured: ${(err as Error).message}`);
   }
 }
 

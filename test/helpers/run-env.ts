@@ -14,6 +14,7 @@ import type { Config } from '../../src/schemas/config';
 import type { RawRunInput } from '../../src/schemas/run-input';
 import { startLocalBatchService } from '../../src/local-batch/server';
 import { startTestBatch, type TestBatch } from './local-batch';
+import { assertNoLeftovers } from './leftovers';
 import { ensureStack, uniqueId } from './stack';
 
 export interface RunEnv {
@@ -74,7 +75,7 @@ export async function startRunEnv(options: { allocationDelayMs?: number; dataDir
     },
     spawnWorker() {
       const child = spawn(process.execPath, [path.resolve(__dirname, '../../src/worker.js')], {
-        env: { ...process.env, ...config },
+        env: { ...process.env, ...config, SPC_REAPER: 'off' },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       children.add(child);
@@ -93,12 +94,16 @@ export async function startRunEnv(options: { allocationDelayMs?: number; dataDir
       });
     },
     async close() {
+      // Nothing a finished run created may outlive it: checked before the service (and its state) goes away.
+      let leftovers: unknown;
+      await assertNoLeftovers(client, batch.client).catch((err: unknown) => (leftovers = err));
       for (const child of children) child.kill('SIGKILL');
       await Promise.all([...workers].map((stop) => stop()));
       await connection.close();
       await client.connection.close();
       await batch.service.close();
       rmSync(batch.dataDir, { recursive: true, force: true });
+      if (leftovers) throw leftovers;
     },
   };
 }
@@ -112,7 +117,6 @@ export function testInput(lads: string[], overrides: Partial<RawRunInput> = {}):
     retry: { maxAttempts: 2, backoffMs: 200 },
     timeouts: { heartbeatMs: 5000 },
     pollIntervalMs: 250,
-    cleanup: { onSuccess: ['job'], onFailure: ['job'] },
     ...overrides,
   };
 }
