@@ -93,6 +93,8 @@ export interface TaskPollerOptions {
 export class TaskPoller {
   private readonly jobs = new Map<string, JobView>();
   private timer: NodeJS.Timeout | undefined;
+  private timerDueAt = 0;
+  private ticking = false;
   private backoffUntil = 0;
   readonly stats: PollerStats = { polls: 0, requests: 0 };
 
@@ -186,19 +188,25 @@ export class TaskPoller {
     return min;
   }
 
+  /** Sets the next tick; a watcher wanting sooner polls than the timer set (e.g. when nobody watched) moves it earlier. */
   private schedule(): void {
-    if (this.timer || this.jobs.size === 0) return;
-    const delay = Math.max(this.interval(), this.backoffUntil - Date.now());
-    this.timer = setTimeout(() => void this.tick(), delay);
+    if (this.ticking || this.jobs.size === 0) return;
+    const dueAt = Date.now() + Math.max(this.interval(), this.backoffUntil - Date.now());
+    if (this.timer && this.timerDueAt <= dueAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDueAt = dueAt;
+    this.timer = setTimeout(() => void this.tick(), dueAt - Date.now());
     this.timer.unref();
   }
 
   private async tick(): Promise<void> {
     this.stats.polls += 1;
+    this.timer = undefined;
+    this.ticking = true;
     try {
       await Promise.all([...this.jobs].map(([jobId, view]) => this.pollJob(jobId, view)));
     } finally {
-      this.timer = undefined;
+      this.ticking = false;
       this.schedule();
     }
   }

@@ -24,7 +24,7 @@ export interface RunEnv {
   blobs: BlobServiceClient;
   taskQueue: string;
   /** Starts an in-process worker with the SpcPlugin; `stop()` shuts it down and waits. */
-  startWorker(): Promise<{ worker: Worker; plugin: SpcPlugin; stop(): Promise<void> }>;
+  startWorker(overrides?: Partial<Config>): Promise<{ worker: Worker; plugin: SpcPlugin; stop(): Promise<void> }>;
   /** Starts `node dist/src/worker.js` as a separate process on this env's task queue. */
   spawnWorker(): ChildProcess;
   /** Stops the local Batch service (its task processes die with it), then starts it again on the same port and data. */
@@ -61,8 +61,8 @@ export async function startRunEnv(options: { allocationDelayMs?: number; dataDir
     batch,
     blobs,
     taskQueue,
-    async startWorker() {
-      const plugin = new SpcPlugin({ config });
+    async startWorker(overrides = {}) {
+      const plugin = new SpcPlugin({ config: { ...config, ...overrides } });
       const worker = await Worker.create({ connection, taskQueue, workflowBundle: await workflowBundle(), plugins: [plugin] });
       const running = worker.run();
       const stop = async () => {
