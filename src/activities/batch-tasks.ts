@@ -4,7 +4,7 @@
  * its own clock, and on failure reads the (scrubbed) tail of stderr.txt. Retried (worker died, throttling), it
  * resumes from its heartbeat details instead of submitting again.
  */
-import { activityInfo, Context, log } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { BatchServiceClient, BatchServiceModels } from '@azure/batch';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { recipeTask, type TaskInputFile } from '../recipes';
@@ -13,7 +13,7 @@ import { taskIdOf, INPUTS_PREFIX } from '../schemas/names';
 import type { Recipe } from '../schemas/run-input';
 import { batchSignal } from './clients';
 import { clearLadFolder } from './lad-folder';
-import { codeOf, mapped, messageOf, statusOf, toFailure } from './errors';
+import { BATCH_AUTH, BATCH_AUTH_MIDRUN, codeOf, mapped, messageOf, statusOf, toFailure } from './errors';
 import type { Scrubber } from './scrub';
 import { readUrl, writeUrl } from './sas';
 import type { TaskPoller, TaskSnapshot } from './task-poller';
@@ -171,7 +171,7 @@ async function submitTask(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId:
     ctx.log.info('lad submitted', { runId: req.runId, lad: req.lad, taskId });
   } catch (err) {
     if (statusOf(err) === 409 && codeOf(err) === 'TaskExists') return;
-    throw toFailure(err, `task add ${taskId}`);
+    throw midRunFailure(err, `task add ${taskId}`);
   }
 }
 
@@ -181,8 +181,14 @@ async function taskExists(batch: BatchServiceClient, jobId: string, taskId: stri
     return true;
   } catch (err) {
     if (statusOf(err) === 404 && codeOf(err) === 'TaskNotFound') return false;
-    throw toFailure(err, `task get ${taskId}`);
+    throw midRunFailure(err, `task get ${taskId}`);
   }
+}
+
+/** As {@link toFailure}, but a credential refused mid-run is retried (see {@link BATCH_AUTH_MIDRUN}). */
+function midRunFailure(err: unknown, what: string): ApplicationFailure {
+  const failure = toFailure(err, what);
+  return failure.type === BATCH_AUTH ? ApplicationFailure.retryable(failure.message, BATCH_AUTH_MIDRUN) : failure;
 }
 
 /** Best effort: a task that is gone or already completed is fine. Not tied to the (cancelled) activity's signal. */

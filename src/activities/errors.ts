@@ -9,6 +9,11 @@ import { ApplicationFailure } from '@temporalio/activity';
 export const INVALID_INPUT = 'InvalidInputError';
 /** Batch rejected our credentials (401/403). */
 export const BATCH_AUTH = 'BatchAuthError';
+/**
+ * Batch refused credentials mid-run, after the run was prepared with them: a key mid-rotation, a token refreshed
+ * late, a skewed clock. Retried: the shared poller turns a refusal that persists into {@link BATCH_AUTH}.
+ */
+export const BATCH_AUTH_MIDRUN = 'BatchAuthMidRunError';
 /** Batch rejected the request itself (400/404 other than the expected ones). */
 export const BATCH_REQUEST = 'BatchRequestError';
 /** The run's job is terminated, completed or deleted: nothing more can be submitted to it. */

@@ -12,6 +12,19 @@ export const OperationFaultSchema = z.object({
   rate500: z.number().min(0).max(1).optional(),
   latencyMs: z.number().int().min(0).max(600_000).optional(),
   retryAfterSeconds: z.number().int().min(0).max(3600).optional(),
+  /**
+   * Deterministic: answer the next `count` requests of the operation with this status and code (and Retry-After
+   * when given), e.g. 403 AuthenticationFailed for a clock skew or a key mid-rotation, or a 429 with a long
+   * Retry-After. The count goes down with each answer; at 0 the fault is spent.
+   */
+  failNext: z
+    .object({
+      count: z.number().int().min(0).max(10_000),
+      status: z.number().int().min(400).max(599),
+      code: z.string().min(1).max(100).default('InjectedFault'),
+      retryAfterSeconds: z.number().int().min(0).max(3600).optional(),
+    })
+    .optional(),
 });
 export type OperationFault = z.infer<typeof OperationFaultSchema>;
 
@@ -53,6 +66,12 @@ export class Faults {
   errorFor(operation: string, random: () => number = Math.random): BatchError | undefined {
     const fault = this.operations[operation] ?? this.operations['*'];
     if (!fault) return undefined;
+    const next = fault.failNext;
+    if (next && next.count > 0) {
+      next.count -= 1;
+      const headers = next.retryAfterSeconds !== undefined ? { 'Retry-After': String(next.retryAfterSeconds) } : undefined;
+      return new BatchError(next.status, next.code, `Injected fault: ${next.code}.`, [], headers ?? {});
+    }
     const retryAfter = { 'Retry-After': String(fault.retryAfterSeconds ?? 1) };
     if (fault.rate429 && random() < fault.rate429) {
       return new BatchError(429, 'TooManyRequests', 'The server is busy; too many requests.', [], retryAfter);

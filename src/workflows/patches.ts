@@ -14,3 +14,5 @@ export const RELEASE_UNPREPARED = 'spc-0.2-release-unprepared';
 export const RELEASE_ON_FAILURE = 'spc-0.2-release-on-failure';
 /** spcRun finalizes once: finalize is not cancellable, and a cancel arriving during it does not start another. */
 export const FINALIZE_ONCE = 'spc-0.2-finalize-once';
+/** spcRun's prepare is not cancellable: a cancel waits for it, so no pool or job is created after cleanup ran. */
+export const PREPARE_WHOLE = 'spc-0.2-prepare-whole';

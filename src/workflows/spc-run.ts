@@ -12,6 +12,7 @@ import {
   CancellationScope,
   ChildWorkflowFailure,
   condition,
+  ContinueAsNew,
   continueAsNew,
   isCancellation,
   log,
@@ -31,7 +32,7 @@ import { RunStateSchema, type RunState } from '../schemas/run-state';
 import type { RunSummary } from '../schemas/summary';
 import { controlActivityOptions, finalizeActivityOptions } from './activity-options';
 import { ladRun } from './lad-run';
-import { FINALIZE_ONCE, LAD_CANCELLED_ALONE, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
+import { FINALIZE_ONCE, LAD_CANCELLED_ALONE, PREPARE_WHOLE, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
 import { registerControls } from './run-controls';
 import { publishRunMemo } from './run-memo';
 import * as rs from './run-state';
@@ -81,7 +82,12 @@ export async function spcRun(raw: RawRunInput, carried?: RunState): Promise<RunS
   );
   let finalizing: Promise<RunSummary> | undefined;
   try {
-    if (!carried) await prepare(input, state);
+    if (!carried) {
+      // A cancel during prepare waits for it: otherwise a Pool_Add in flight could create the pool after the
+      // cancel's cleanup looked for it. The cancel then takes effect at the first wait after.
+      if (patched(PREPARE_WHOLE)) await CancellationScope.nonCancellable(() => prepare(input, state));
+      else await prepare(input, state);
+    }
     void controls.run();
     const outcome = await children.run(() => fanOut(input, state, inFlight, wakeup));
     deadline.cancel();
@@ -97,6 +103,8 @@ export async function spcRun(raw: RawRunInput, carried?: RunState): Promise<RunS
     finalizing = patched(FINALIZE_ONCE) ? CancellationScope.nonCancellable(() => finalize(input, state)) : finalize(input, state);
     return await finalizing;
   } catch (err) {
+    // Continuing as new is not an end: the next run of the chain goes on with the job and pool.
+    if (err instanceof ContinueAsNew) throw err;
     if (!isCancellation(err)) {
       // A failure (not a cancel) ends the run: nothing it holds in Batch may outlive it.
       if (patched(RELEASE_ON_FAILURE)) await CancellationScope.nonCancellable(() => releaseHeld(input, state, input.cleanup.onFailure));
@@ -236,7 +244,9 @@ function startLad(input: NormalisedRunInput, state: RunState, lad: string, inFli
           // Cancelled or terminated on its own (Web UI, CLI): free its slot, stop its task, let the run go on.
           const why = cause instanceof TerminatedFailure ? 'its workflow was terminated' : 'its workflow was cancelled';
           rs.markCancelled(state, lad, Date.now(), why);
-          await terminateLadTasks({ jobId: prepared.jobId, lad });
+          // Best effort, and never a rejection left unhandled (the run may be cancelled meanwhile; stopRun then
+          // terminates the whole job).
+          await terminateLadTasks({ jobId: prepared.jobId, lad }).catch((e: unknown) => log.warn('terminating the tasks of a LAD failed', { lad, error: (e as Error).message }));
           return;
         }
         if (isCancellation(err) || (err instanceof ChildWorkflowFailure && isCancellation(err.cause))) return;

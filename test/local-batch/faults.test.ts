@@ -40,6 +40,22 @@ describe('local Batch faults on demand: throttling, latency, failing tasks, pree
     await b.client.pool.list();
   });
 
+  it('failNext answers exactly the next N requests of an operation with the given status, code and Retry-After', async () => {
+    await b.admin.setFaults({ operations: { Pool_List: { failNext: { count: 2, status: 403, code: 'AuthenticationFailed' } } } });
+    for (let i = 0; i < 2; i++) {
+      const err = await rejection(b.client.pool.list());
+      assert.equal(err.statusCode, 403);
+      assert.equal(err.code, 'AuthenticationFailed');
+    }
+    await b.client.pool.list();
+    await b.admin.setFaults({ operations: { Pool_List: { failNext: { count: 1, status: 429, code: 'TooManyRequests', retryAfterSeconds: 40 } } } });
+    const throttled = await rejection(b.client.pool.list());
+    assert.equal(throttled.response?.headers.get('retry-after'), '40');
+    await b.client.pool.list();
+    assert.equal((await b.admin.getFaults()).operations?.Pool_List?.failNext?.count, 0, 'spent');
+    await b.admin.setFaults({ operations: {} });
+  });
+
   it('failNextTasks fails the next N attempts as a non-zero exit (retried if allowed)', async () => {
     const poolId = uniqueId('pool');
     await b.client.pool.add({ id: poolId, vmSize: 'standard_d2s_v3', targetDedicatedNodes: 1 });

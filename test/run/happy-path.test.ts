@@ -27,7 +27,8 @@ describe('spcRun happy path over 20 LADs', () => {
     assert.deepEqual(summary.counts, { total: 20, succeeded: 20, failed: 0, cancelled: 0 });
     assert.equal(summary.finalCheck?.ok, true);
     assert.equal(summary.collated, 200);
-    assert.deepEqual(summary.cleanedUp, [`job ${summary.jobId}`]);
+    // The default cleanup releases both: a pool left with nodes is billed per node-hour.
+    assert.deepEqual(summary.cleanedUp, [`pool ${summary.poolId} deleted`, `job ${summary.jobId} deleted`]);
 
     const container = env.blobs.getContainerClient(summary.container!);
     const manifest = ManifestSchema.parse(JSON.parse((await container.getBlobClient('manifest.json').downloadToBuffer()).toString('utf8')));
