@@ -74,7 +74,10 @@ export function recipeLocalInputs(recipe: Recipe): LocalInputFile[] {
 /** Blobs a custom recipe reads (checked to exist before a run creates anything). */
 export function recipeBlobInputs(recipe: Recipe): { field: string; container: string; blob: string }[] {
   if (recipe.name !== 'custom') return [];
-  return recipe.inputFiles.map((f, i) => ({ field: `recipe.inputFiles[${i}].source`, ...f.source }));
+  return [
+    ...recipe.inputFiles.map((f, i) => ({ field: `recipe.inputFiles[${i}].source`, ...f.source })),
+    ...recipe.startInputFiles.map((f, i) => ({ field: `recipe.startInputFiles[${i}].source`, ...f.source })),
+  ];
 }
 
 /** Worker environment variables a recipe needs (secrets, passed to tasks as environment settings). */
@@ -93,7 +96,9 @@ export function recipeStartTask(recipe: Recipe): StartTaskSpec | undefined {
         secretEnvironment: [],
       };
     case 'custom':
-      return recipe.startCommand ? { commandLine: bashCommand(recipe.startCommand), inputFiles: [], secretEnvironment: [] } : undefined;
+      return recipe.startCommand
+        ? { commandLine: bashCommand(recipe.startCommand), inputFiles: blobInputsOf(recipe.startInputFiles), secretEnvironment: [] }
+        : undefined;
     case 'spenser-sim':
       return undefined;
   }
@@ -137,9 +142,14 @@ export function recipeTask(recipe: Recipe, lad: string, attempt: number): TaskSp
     case 'custom':
       return {
         commandLine: bashCommand(recipe.command.replaceAll('{lad}', lad)),
-        inputFiles: recipe.inputFiles.map((f) => ({ source: { kind: 'blob', ...f.source }, filePath: f.filePath })),
+        inputFiles: blobInputsOf(recipe.inputFiles),
         outputPattern: recipe.outputPattern,
         secretEnvironment: [...recipe.secretEnvironment],
       };
   }
+}
+
+/** A custom recipe's input files as task inputs (blobs read in place). */
+function blobInputsOf(files: readonly { source: { container: string; blob: string }; filePath: string }[]): TaskInputFile[] {
+  return files.map((f) => ({ source: { kind: 'blob', ...f.source }, filePath: f.filePath }));
 }

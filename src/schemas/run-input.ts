@@ -55,6 +55,8 @@ export const RecipeSchema = z.discriminatedUnion('name', [
     outputPattern: z.string().min(1).default('output/*.csv'),
     /** Optional pool start task command (bash). */
     startCommand: z.string().min(1).max(8000).optional(),
+    /** Blobs copied into the start task's working directory on every node (its SAS URLs are kept fresh). @default [] */
+    startInputFiles: z.array(InputFileSchema).max(100).default([]),
     /**
      * Worker environment variables handed to each task as secret settings (e.g. `["NOMIS_API_KEY"]`); only names the
      * worker allows (`SPC_TASK_SECRETS`) are accepted, checked before the run creates anything. @default []

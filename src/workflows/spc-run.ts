@@ -80,7 +80,6 @@ export async function spcRun(raw: RawRunInput, carried?: RunState): Promise<RunS
     () => (wakeup.flag = true),
     () => undefined,
   );
-  let finalizing: Promise<RunSummary> | undefined;
   try {
     if (!carried) {
       // A cancel during prepare waits for it: otherwise a Pool_Add in flight could create the pool after the
@@ -99,9 +98,10 @@ export async function spcRun(raw: RawRunInput, carried?: RunState): Promise<RunS
     }
     if (state.stop) await stopChildren(state, children, inFlight);
     await condition(() => controls.idle());
-    // Once begun, finalize runs to its end: a cancel arriving now would only start a second one.
-    finalizing = patched(FINALIZE_ONCE) ? CancellationScope.nonCancellable(() => finalize(input, state)) : finalize(input, state);
-    return await finalizing;
+    if (!patched(FINALIZE_ONCE)) return await finalize(input, state);
+    // Once begun, finalize runs to its end: a cancel arriving now would only start a second one. It is noted.
+    CancellationScope.current().cancelRequested.catch(() => rs.audit(state, Date.now(), 'cancel ignored', 'the run was already finalizing'));
+    return await CancellationScope.nonCancellable(() => finalize(input, state));
   } catch (err) {
     // Continuing as new is not an end: the next run of the chain goes on with the job and pool.
     if (err instanceof ContinueAsNew) throw err;
@@ -109,10 +109,6 @@ export async function spcRun(raw: RawRunInput, carried?: RunState): Promise<RunS
       // A failure (not a cancel) ends the run: nothing it holds in Batch may outlive it.
       if (patched(RELEASE_ON_FAILURE)) await CancellationScope.nonCancellable(() => releaseHeld(input, state, input.cleanup.onFailure));
       throw err;
-    }
-    if (finalizing) {
-      rs.audit(state, Date.now(), 'cancel ignored', 'the run was already finalizing');
-      return await finalizing;
     }
     // `temporal workflow cancel`: the children scope is cancelled with ours; stop Batch, record, clean up.
     await CancellationScope.nonCancellable(async () => {

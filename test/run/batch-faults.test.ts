@@ -73,11 +73,11 @@ describe('spcRun through Batch trouble', () => {
     }
   });
 
-  it('a Retry-After longer than the heartbeat timeout: the awaiting activities stay alive (no heartbeat timeout)', async () => {
+  it('polls near the heartbeat timeout and a Retry-After longer than it: the awaiting activities stay alive (no heartbeat timeout)', async () => {
     const runId = uniqueId('retry-after');
     const handle = await startSpcRun(
       env.client,
-      testInput(ladCodes(3), { timeouts: { heartbeatMs: 3000 }, recipe: { name: 'spenser-sim', options: { durationMs: 1000, scale: 0.01 } } }),
+      testInput(ladCodes(3), { timeouts: { heartbeatMs: 3000 }, pollIntervalMs: 2500, recipe: { name: 'spenser-sim', options: { durationMs: 1000, scale: 0.01 } } }),
       { workflowId: runId, taskQueue: env.taskQueue },
     );
     await waitFor('a running task', async () => {
