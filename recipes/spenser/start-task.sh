@@ -119,8 +119,48 @@ install_packages() {
     log "installing $name ($(git -C "$prefix/src/$name" rev-parse HEAD))"
     "$pip" install --no-cache-dir "${pip_options[@]}" "$prefix/src/$name"
   done
+  repin_packages "$pip"
   # The two pipelines read and write data/ and cache/ next to their scripts.
   mkdir -p "$prefix/src/household_microsynth/data" "$prefix/src/microsimulation/data"
+}
+
+# Prints the checkouts (one a line) that are no longer what pip has installed: a later package that requires an
+# earlier one by URL (a git branch) makes pip replace the pinned install with that URL's head.
+checkouts_not_installed() {
+  "$prefix/venv/bin/python" - "$@" <<'PY'
+import json, sys
+from importlib.metadata import distributions
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+urls = set()
+for dist in distributions():
+    recorded = json.loads(dist.read_text("direct_url.json") or "{}").get("url", "")
+    if recorded.startswith("file://"):
+        urls.add(Path(unquote(urlparse(recorded).path)).resolve().as_uri())
+for checkout in sys.argv[1:]:
+    if Path(checkout).resolve().as_uri() not in urls:
+        print(checkout)
+PY
+}
+
+# Puts back, without their dependencies, the checkouts a dependency replaced, then checks all five are installed.
+repin_packages() {
+  local pip="$1" entry name checkouts=() replaced=() missing
+  for entry in "${packages[@]}"; do
+    IFS='|' read -r name _ _ <<<"$entry"
+    checkouts+=("$prefix/src/$name")
+  done
+  # Command substitution, not <(...): a failing check must fail the install.
+  missing="$(checkouts_not_installed "${checkouts[@]}")"
+  if [[ -z "$missing" ]]; then return 0; fi
+  mapfile -t replaced <<<"$missing"
+  log "re-installing the pinned checkouts a dependency replaced: ${replaced[*]}"
+  "$pip" install --no-cache-dir "${pip_options[@]}" --no-deps --force-reinstall "${replaced[@]}"
+  missing="$(checkouts_not_installed "${checkouts[@]}")"
+  if [[ -n "$missing" ]]; then
+    log "still not installed from their pinned checkouts: $missing" >&2
+    return 1
+  fi
 }
 
 # The keys of version 1 (recipe-version, python, <package>=<commit>) are kept; the others are new.

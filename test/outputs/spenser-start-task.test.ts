@@ -37,7 +37,7 @@ const moduleOf = (name: string): string => `stand_in_${name.toLowerCase()}`;
  * A PEP 517 build backend in the stand-in's own tree: it needs neither setuptools nor wheel, so pip builds and
  * installs the stand-in offline, build isolation and all.
  */
-function standInBackend(name: string): string {
+function standInBackend(name: string, requiresDist: string[]): string {
   const module = moduleOf(name);
   return `import zipfile
 
@@ -46,7 +46,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     info = "${name}-0.1.dist-info"
     files = {
         "${module}.py": open("${module}.py").read(),
-        info + "/METADATA": "Metadata-Version: 2.1\\nName: ${name}\\nVersion: 0.1\\n",
+        info + "/METADATA": "Metadata-Version: 2.1\\nName: ${name}\\nVersion: 0.1\\n${requiresDist.map((r) => `Requires-Dist: ${r}\\n`).join('')}",
         info + "/WHEEL": "Wheel-Version: 1.0\\nGenerator: stand-in\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
     }
     files[info + "/RECORD"] = "".join(path + ",,\\n" for path in [*files, info + "/RECORD"])
@@ -58,12 +58,12 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 }
 
 /** Two commits on `main`: the first (pinned) installs a module saying "pinned", the head one saying "head". */
-function standInRepository(root: string, name: string): StandIn {
+function standInRepository(root: string, name: string, requiresDist: string[] = []): StandIn {
   const dir = path.join(root, name);
   mkdirSync(dir);
   git(dir, 'init', '--quiet', '--initial-branch=main');
   writeFileSync(path.join(dir, 'pyproject.toml'), '[build-system]\nrequires = []\nbuild-backend = "stand_in_backend"\nbackend-path = ["."]\n');
-  writeFileSync(path.join(dir, 'stand_in_backend.py'), standInBackend(name));
+  writeFileSync(path.join(dir, 'stand_in_backend.py'), standInBackend(name, requiresDist));
   const commit = (state: string): string => {
     writeFileSync(path.join(dir, `${moduleOf(name)}.py`), `COMMIT = "${state}"\n`);
     git(dir, 'add', '.');
@@ -96,7 +96,10 @@ describe('recipes/spenser start-task.sh', { concurrency: true }, () => {
 
   before(() => {
     const root = tempDir('stand-in-remotes');
-    remotes = Object.fromEntries(PACKAGES.map((name) => [name, standInRepository(root, name)]));
+    // ukpopulation requires UKCensusAPI by URL, at its head (the remote's work tree), as a git URL would: pip then
+    // replaces the pinned UKCensusAPI, and the start task must put it back.
+    const requires = (name: string): string[] => (name === 'ukpopulation' ? [`UKCensusAPI @ file://${path.join(root, 'UKCensusAPI')}`] : []);
+    remotes = Object.fromEntries(PACKAGES.map((name) => [name, standInRepository(root, name, requires(name))]));
     python = systemPython();
   });
   after(removeTempDirs);
@@ -153,6 +156,7 @@ describe('recipes/spenser start-task.sh', { concurrency: true }, () => {
       assert.ok(marker.includes(`\n${name}=${expected}\n${name}.repo=${remotes[name].url}\n`), `${name} in the marker:\n${marker}`);
     }
     assert.ok(existsSync(path.join(shared, 'spenser/src/microsimulation/data')), 'the pipelines get their data/ folders');
+    assert.match(result.stdout, /re-installing the pinned checkouts a dependency replaced: \S+\/src\/UKCensusAPI\n/);
 
     const sentinel = path.join(shared, 'spenser/venv/kept-by-a-no-op');
     writeFileSync(sentinel, '');
