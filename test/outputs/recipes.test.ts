@@ -20,7 +20,7 @@ function fakeNode(): { shared: string; log: string } {
   for (const dir of ['venv/bin', 'src/household_microsynth/scripts', 'src/household_microsynth/data', 'src/microsimulation/scripts', 'src/microsimulation/config', 'src/microsimulation/data']) {
     mkdirSync(path.join(prefix, dir), { recursive: true });
   }
-  writeFileSync(path.join(prefix, 'installed-1'), 'recipe-version=1\npython=Python 3.10.12\n');
+  writeFileSync(path.join(prefix, 'installed-2'), 'recipe-version=2\npython=Python 3.9.25\n');
   const python = `#!/usr/bin/env bash
 set -euo pipefail
 config=""
@@ -133,6 +133,6 @@ describe('recipes/spenser', () => {
     const { shared } = fakeNode();
     const again = await run('bash', [startTask], { env: { PATH: process.env.PATH, AZ_BATCH_NODE_SHARED_DIR: shared } });
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stdout, /already installed: recipe-version=1/);
+    assert.match(again.stdout, /already installed: recipe-version=2/);
   });
 });
