@@ -246,6 +246,8 @@ function startLad(input: NormalisedRunInput, state: RunState, lad: string, inFli
           return;
         }
         if (isCancellation(err) || (err instanceof ChildWorkflowFailure && isCancellation(err.cause))) return;
+        // A child broken by the run's own stop (its job terminated under it) is cancelled with the rest, not failed.
+        if (state.stop) return;
         log.error('ladRun failed', { lad, error: (err as Error).message });
         rs.markFinished(state, { lad, status: 'failed', attempts: [], error: (err as Error).message });
       },

@@ -83,7 +83,8 @@ describe('spcRun controls: pause, resume, scale, cancel', () => {
     const runId = uniqueId('cancel');
     const input = testInput(ladCodes(6), {
       pool: { dedicatedNodes: 2 },
-      recipe: { name: 'spenser-sim', options: { durationMs: 3000, scale: 0.01 } },
+      // Long tasks: the cancel must land while LADs run, not once the run finalizes (a cancel then is ignored).
+      recipe: { name: 'spenser-sim', options: { durationMs: 20_000, scale: 0.01 } },
       cleanup: { onSuccess: ['job'], onFailure: 'nothing' },
     });
     const handle = await startSpcRun(env.client, input, { workflowId: runId, taskQueue: env.taskQueue });
@@ -106,7 +107,8 @@ describe('spcRun controls: pause, resume, scale, cancel', () => {
     const runId = uniqueId('tcancel');
     const input = testInput(ladCodes(4), {
       pool: { dedicatedNodes: 2 },
-      recipe: { name: 'spenser-sim', options: { durationMs: 3000, scale: 0.01 } },
+      // Long tasks: the cancel must land while LADs run, not once the run finalizes (a cancel then is ignored).
+      recipe: { name: 'spenser-sim', options: { durationMs: 20_000, scale: 0.01 } },
       cleanup: { onSuccess: ['job'], onFailure: ['job', 'container'] },
     });
     const handle = await startSpcRun(env.client, input, { workflowId: runId, taskQueue: env.taskQueue });
