@@ -235,13 +235,13 @@ export class Engine {
     return entries;
   }
 
-  /** Stops timers and flushes state; running processes are killed by the caller first. */
-  shutdown(): void {
+  /** Stops timers and writes what is left of the state; running processes are killed by the caller first. */
+  async shutdown(): Promise<void> {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.processes.close();
-    this.store.close();
+    await this.store.close();
   }
 }
 
