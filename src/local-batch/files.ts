@@ -1,5 +1,4 @@
-import { createReadStream, existsSync, statSync, type Stats } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { createReadStream, existsSync, readdirSync, rmSync, statSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { Engine } from './engine';
 import { BatchError, conflict, notFound } from './errors';
@@ -78,19 +77,18 @@ function getFile(engine: Engine, req: Request, [jobId, taskId, filePath]: string
   };
 }
 
-async function deleteFile(engine: Engine, req: Request, [jobId, taskId, filePath]: string[]): Promise<Reply> {
+function deleteFile(engine: Engine, req: Request, [jobId, taskId, filePath]: string[]): Reply {
   const task = getTask(engine, jobId, taskId);
   const file = resolveInside(taskDirOf(task), filePath);
   const stats = statOf(file);
-  if (stats.isDirectory() && req.query.get('recursive') !== 'true' && (await readdir(file)).length > 0) {
+  if (stats.isDirectory() && req.query.get('recursive') !== 'true' && readdirSync(file).length > 0) {
     throw conflict('DirectoryNotEmpty', 'The directory is not empty; use recursive=true.');
   }
-  // Asynchronous: a recursive delete of a big tree must not stall every other request.
-  await rm(file, { recursive: true, force: true });
+  rmSync(file, { recursive: true, force: true });
   return { status: 200 };
 }
 
-async function listFiles(engine: Engine, req: Request, [jobId, taskId]: string[]): Promise<Reply> {
+function listFiles(engine: Engine, req: Request, [jobId, taskId]: string[]): Reply {
   const task = getTask(engine, jobId, taskId);
   const dir = taskDirOf(task);
   const recursive = req.query.get('recursive') === 'true';
@@ -98,13 +96,11 @@ async function listFiles(engine: Engine, req: Request, [jobId, taskId]: string[]
   const predicate = filter ? parseFilter(filter) : undefined;
   const max = maxResultsOf(req);
   const entries: object[] = [];
-  // Asynchronous walk: a recursive list of a big tree must not stall every other request.
-  const walk = async (abs: string, rel: string) => {
-    for (const entry of (await readdir(abs, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+  const walk = (abs: string, rel: string) => {
+    for (const entry of readdirSync(abs, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const childRel = rel ? `${rel}/${entry.name}` : entry.name;
       const childAbs = path.join(abs, entry.name);
-      const stats = await stat(childAbs).catch(() => undefined);
-      if (!stats) continue; // removed while listed
+      const stats = statSync(childAbs);
       const item = {
         name: childRel,
         url: `${req.origin}/jobs/${task.jobId}/tasks/${task.wire.id}/files/${encodeURIComponent(childRel)}`,
@@ -118,10 +114,10 @@ async function listFiles(engine: Engine, req: Request, [jobId, taskId]: string[]
         },
       };
       if (!predicate || predicate(item)) entries.push(item);
-      if (recursive && entry.isDirectory()) await walk(childAbs, childRel);
+      if (recursive && entry.isDirectory()) walk(childAbs, childRel);
     }
   };
-  await walk(dir, '');
+  walk(dir, '');
   return { status: 200, body: { 'odata.metadata': metadataUrl(req.origin, 'files'), value: entries.slice(0, max) } };
 }
 

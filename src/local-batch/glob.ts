@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 
 /**
@@ -42,17 +42,16 @@ export function globToRegex(pattern: string): RegExp {
   return new RegExp(`^${out}$`);
 }
 
-/** Every file under `dir`, relative, read asynchronously: a task can leave a large tree and the loop must not stall. */
-async function walk(dir: string, prefix: string, out: string[]): Promise<void> {
+function walk(dir: string, prefix: string, out: string[]): void {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch {
     return;
   }
   for (const entry of entries) {
     const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) await walk(path.join(dir, entry.name), rel, out);
+    if (entry.isDirectory()) walk(path.join(dir, entry.name), rel, out);
     else if (entry.isFile()) out.push(rel);
   }
 }
@@ -65,7 +64,7 @@ export interface GlobMatch {
 }
 
 /** Files under `baseDir` matching `pattern` (relative to baseDir, `..` allowed, or absolute). */
-export async function matchFiles(baseDir: string, pattern: string): Promise<GlobMatch[]> {
+export function matchFiles(baseDir: string, pattern: string): GlobMatch[] {
   const absolute = path.resolve(baseDir, pattern).split(path.sep).join('/');
   const parts = absolute.split('/');
   const firstWild = parts.findIndex((p) => hasWildcard(p));
@@ -73,6 +72,6 @@ export async function matchFiles(baseDir: string, pattern: string): Promise<Glob
   const fixedDir = parts.slice(0, firstWild).join('/') || '/';
   const regex = globToRegex(parts.slice(firstWild).join('/'));
   const files: string[] = [];
-  await walk(fixedDir, '', files);
+  walk(fixedDir, '', files);
   return files.filter((rel) => regex.test(rel)).map((rel) => ({ file: path.join(fixedDir, rel), relative: rel }));
 }
