@@ -5,7 +5,7 @@ import { buildRunInput, runMetadata } from './cli/run';
 import { createBlobServiceClient } from './azure/clients';
 import { connectClient, defaultRunId, startSpcRun } from './client';
 import { loadConfig, loadStackSettings } from './config';
-import { installQuietRuntime } from './logging';
+import { installQuietRuntime } from './runtime';
 import { createSpcWorker } from './plugin';
 import { containerOf } from './schemas/names';
 import { StackError } from './stack/errors';
