@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Command } from 'commander';
-import { createBlobServiceClient } from '../azure/clients';
-import { startSpcRun } from '../client';
+import { createBlobServiceClient } from '../activities/clients';
 import { formatIssues } from '../schemas/issues';
 import type { Manifest } from '../schemas/manifest';
 import { containerOf } from '../schemas/names';
@@ -114,9 +113,10 @@ export function registerRedrive(program: Command): void {
         } as RawRunInput;
         const check = RunInputSchema.safeParse(input);
         if (!check.success) throw new CliError(`invalid redrive input:\n${formatIssues(check.error, 'input')}`, ExitCode.usage);
-        const handle = await startSpcRun(client, input, {
+        const handle = await client.workflow.start('spcRun', {
           taskQueue: options.taskQueue ?? (original.taskQueue || config.SPC_TASK_QUEUE),
           workflowId,
+          args: [input],
           memo: { redriveOf: runId },
           staticSummary: `Redrive of ${runId}: ${lads.length} LAD(s) (${lads.slice(0, 5).join(', ')}${lads.length > 5 ? ', ...' : ''})`,
         });

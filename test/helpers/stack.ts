@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig, loadStackSettings } from '../../src/config';
 import type { Config } from '../../src/schemas/config';
-import { installQuietRuntime } from '../../src/runtime';
+import { installQuietRuntime } from '../../src/logging';
 import { stackUp } from '../../src/stack/stack';
 
 /**
