@@ -21,6 +21,7 @@ import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { cancelRun, connectClient, getProgress, pauseRun, resumeRun, startSpcRun, type RunHandle } from '../src/client';
 import { loadConfig } from '../src/config';
+import type { RunProgress } from '../src/schemas/progress';
 import type { RawRunInput } from '../src/schemas/run-input';
 
 interface Scenario {
@@ -47,9 +48,9 @@ const ended = (handle: RunHandle): Promise<void> => handle.result().then(
 );
 
 /** Polls the progress query until `ready` holds (the recorder is a script: polling is its way to wait). */
-async function until(handle: RunHandle, ready: (p: Awaited<ReturnType<typeof getProgress>>) => boolean): Promise<void> {
+async function until(handle: RunHandle, ready: (p: RunProgress | undefined) => boolean): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    if (ready(await getProgress(handle).catch(() => undefined as never))) return;
+    if (ready(await getProgress(handle).catch(() => undefined))) return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('the run did not reach the awaited state in 2 minutes');

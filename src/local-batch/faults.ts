@@ -69,8 +69,8 @@ export class Faults {
     const next = fault.failNext;
     if (next && next.count > 0) {
       next.count -= 1;
-      const headers = next.retryAfterSeconds !== undefined ? { 'Retry-After': String(next.retryAfterSeconds) } : undefined;
-      return new BatchError(next.status, next.code, `Injected fault: ${next.code}.`, [], headers ?? {});
+      const headers: Record<string, string> = next.retryAfterSeconds !== undefined ? { 'Retry-After': String(next.retryAfterSeconds) } : {};
+      return new BatchError(next.status, next.code, `Injected fault: ${next.code}.`, [], headers);
     }
     const retryAfter = { 'Retry-After': String(fault.retryAfterSeconds ?? 1) };
     if (fault.rate429 && random() < fault.rate429) {

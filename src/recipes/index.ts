@@ -7,7 +7,7 @@
  * by zod: never free text.
  */
 import * as path from 'node:path';
-import { LAD_CODE_REGEX, type Recipe } from '../schemas/run-input';
+import { LAD_CODE_REGEX, type InputFile, type Recipe } from '../schemas/run-input';
 
 /** The repository root: dist/src/recipes -> ../../.. ; src/recipes -> ../.. */
 const packageRoot = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
@@ -150,6 +150,6 @@ export function recipeTask(recipe: Recipe, lad: string, attempt: number): TaskSp
 }
 
 /** A custom recipe's input files as task inputs (blobs read in place). */
-function blobInputsOf(files: readonly { source: { container: string; blob: string }; filePath: string }[]): TaskInputFile[] {
+function blobInputsOf(files: readonly InputFile[]): TaskInputFile[] {
   return files.map((f) => ({ source: { kind: 'blob', ...f.source }, filePath: f.filePath }));
 }

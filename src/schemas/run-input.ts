@@ -41,6 +41,7 @@ export const InputFileSchema = z.object({
   /** Path relative to the task working directory; no `..`. */
   filePath: z.string().regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]+$/, 'must be a relative path of letters, digits, ".", "_", "-", "/"'),
 });
+export type InputFile = z.infer<typeof InputFileSchema>;
 
 /** Which recipe runs per LAD. */
 export const RecipeSchema = z.discriminatedUnion('name', [

@@ -96,3 +96,13 @@ export async function rejection(promise: Promise<unknown>): Promise<{ statusCode
   }
   throw new Error('expected the call to be rejected');
 }
+
+/** Runs `fn` with `settings` injected into the service, clearing the operation faults after, whatever happens. */
+export async function withFaults<T>(batch: Pick<TestBatch, 'admin'>, settings: FaultSettings, fn: () => Promise<T>): Promise<T> {
+  await batch.admin.setFaults(settings);
+  try {
+    return await fn();
+  } finally {
+    await batch.admin.setFaults({ operations: {} });
+  }
+}

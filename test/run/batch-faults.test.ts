@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { getProgress, startSpcRun } from '../../src/client';
 import { jobIdOf, poolIdOf } from '../../src/schemas/names';
 import { historyOf, runExecutions } from '../helpers/histories';
-import { waitFor } from '../helpers/local-batch';
+import { waitFor, withFaults } from '../helpers/local-batch';
 import { ladCodes, startRunEnv, testInput, type RunEnv } from '../helpers/run-env';
 import { uniqueId } from '../helpers/stack';
 
@@ -16,8 +16,7 @@ describe('spcRun through Batch trouble', () => {
   after(() => env.close());
 
   it('completes through injected 429/503 throttling and 500s on every operation', async () => {
-    await env.batch.admin.setFaults({ operations: { '*': { rate429: 0.15, rate503: 0.1, rate500: 0.05, retryAfterSeconds: 1 } } });
-    try {
+    await withFaults(env.batch, { operations: { '*': { rate429: 0.15, rate503: 0.1, rate500: 0.05, retryAfterSeconds: 1 } } }, async () => {
       const runId = uniqueId('throttle');
       const summary = await (await startSpcRun(env.client, testInput(ladCodes(6)), { workflowId: runId, taskQueue: env.taskQueue })).result();
       assert.equal(summary.status, 'completed', JSON.stringify(summary.failures));
@@ -26,9 +25,7 @@ describe('spcRun through Batch trouble', () => {
       const throttled = Object.values(stats.requests).reduce((n, op) => n + (op.byStatus['429'] ?? 0) + (op.byStatus['503'] ?? 0), 0);
       assert.ok(throttled > 0, 'faults were injected');
       await env.blobs.getContainerClient(summary.container!).delete();
-    } finally {
-      await env.batch.admin.setFaults({ operations: {} });
-    }
+    });
   });
 
   it('completes when a low-priority node is preempted under a running task (the task is requeued)', async () => {
@@ -57,8 +54,7 @@ describe('spcRun through Batch trouble', () => {
     // As Azure answers during a key rotation or with a skewed clock: below the poller's patience (5 over 60 s).
     // Prepare uses neither operation: the refusals meet the run once its LADs start.
     const refused = { status: 403, code: 'AuthenticationFailed' };
-    await env.batch.admin.setFaults({ operations: { Task_List: { failNext: { count: 3, ...refused } }, Task_Add: { failNext: { count: 2, ...refused } } } });
-    try {
+    await withFaults(env.batch, { operations: { Task_List: { failNext: { count: 3, ...refused } }, Task_Add: { failNext: { count: 2, ...refused } } } }, async () => {
       const handle = await startSpcRun(env.client, testInput(lads, { pool: { dedicatedNodes: 2 } }), { workflowId: runId, taskQueue: env.taskQueue });
       const summary = await handle.result();
       assert.equal(summary.status, 'completed', JSON.stringify(summary.failures));
@@ -68,9 +64,7 @@ describe('spcRun through Batch trouble', () => {
       const manifest = JSON.parse((await env.blobs.getContainerClient(summary.container!).getBlobClient('manifest.json').downloadToBuffer()).toString('utf8')) as { lads: { attempts: unknown[] }[] };
       assert.ok(manifest.lads.every((l) => l.attempts.length === 1), 'no LAD needed a second Batch task');
       await env.blobs.getContainerClient(summary.container!).delete();
-    } finally {
-      await env.batch.admin.setFaults({ operations: {} });
-    }
+    });
   });
 
   it('polls near the heartbeat timeout and a Retry-After longer than it: the awaiting activities stay alive (no heartbeat timeout)', async () => {
@@ -85,8 +79,7 @@ describe('spcRun through Batch trouble', () => {
       return tasks.some((t) => t.state === 'running') ? true : undefined;
     }, 30_000, 50);
     // Two throttled listings in a row: the poller waits 2 x 5 s, over three heartbeat timeouts without a poll.
-    await env.batch.admin.setFaults({ operations: { Task_List: { failNext: { count: 2, status: 429, code: 'TooManyRequests', retryAfterSeconds: 5 } } } });
-    try {
+    await withFaults(env.batch, { operations: { Task_List: { failNext: { count: 2, status: 429, code: 'TooManyRequests', retryAfterSeconds: 5 } } } }, async () => {
       const summary = await handle.result();
       assert.equal(summary.status, 'completed', JSON.stringify(summary.failures));
       // A heartbeat timeout would show as a later attempt of the awaiting activity (Temporal retries it).
@@ -96,16 +89,13 @@ describe('spcRun through Batch trouble', () => {
       }
       assert.ok(((await env.batch.admin.getStats()).requests.Task_List?.byStatus['429'] ?? 0) >= 2, 'the throttling was served');
       await env.blobs.getContainerClient(summary.container!).delete();
-    } finally {
-      await env.batch.admin.setFaults({ operations: {} });
-    }
+    });
   });
 
   it('cancelled while prepare is creating the pool: the run ends cancelled and leaves no pool and no job', async () => {
     const runId = uniqueId('cancel-prepare');
-    await env.batch.admin.setFaults({ operations: { Pool_Add: { latencyMs: 3000 } } });
-    await env.batch.admin.resetStats();
-    try {
+    await withFaults(env.batch, { operations: { Pool_Add: { latencyMs: 3000 } } }, async () => {
+      await env.batch.admin.resetStats();
       const handle = await startSpcRun(env.client, testInput(ladCodes(2)), { workflowId: runId, taskQueue: env.taskQueue });
       // prepare adds the job first, then the pool (slow here): cancel in between.
       await waitFor('the job exists', async () => ((await env.batch.client.job.get(jobIdOf(runId)).catch(() => undefined)) ? true : undefined), 30_000, 50);
@@ -116,9 +106,7 @@ describe('spcRun through Batch trouble', () => {
       const pools = (await env.batch.client.pool.list()).filter((p) => p.id === poolIdOf(runId) && p.state !== 'deleting');
       const jobs = (await env.batch.client.job.list()).filter((j) => j.id === jobIdOf(runId) && j.state !== 'deleting');
       assert.deepEqual([...pools.map((p) => p.id), ...jobs.map((j) => j.id)], [], 'nothing of the run is left in Batch');
-    } finally {
-      await env.batch.admin.setFaults({ operations: {} });
-    }
+    });
   });
 
   it('completes when the local Batch service is restarted mid-run', async () => {

@@ -10,7 +10,7 @@ import { startTaskExpiryMs } from '../../src/activities/start-task-renewal';
 import { jobIdOf, poolIdOf } from '../../src/schemas/names';
 import { ManifestSchema } from '../../src/schemas/manifest';
 import { historyOf } from '../helpers/histories';
-import { waitFor } from '../helpers/local-batch';
+import { waitFor, withFaults } from '../helpers/local-batch';
 import { ladCodes, startRunEnv, testInput, type RunEnv } from '../helpers/run-env';
 import { uniqueId } from '../helpers/stack';
 
@@ -80,8 +80,7 @@ describe('the run pool over a long run: scale-down, late nodes, finalize', () =>
   it('a cancel arriving while the run finalizes is ignored: the run completes, finalize ran once, one manifest', async () => {
     const runId = uniqueId('cancel-finalize');
     // The pool delete at the end of finalize takes 3 s: the cancel lands inside finalize.
-    await env.batch.admin.setFaults({ operations: { Pool_Delete: { latencyMs: 3000 } } });
-    try {
+    await withFaults(env.batch, { operations: { Pool_Delete: { latencyMs: 3000 } } }, async () => {
       const handle = await startSpcRun(env.client, testInput(ladCodes(1), sleeper(0)), { workflowId: runId, taskQueue: env.taskQueue });
       await waitFor('the run finalizing', async () => ((await getProgress(handle)).status === 'finalizing' ? true : undefined), 60_000, 50);
       await handle.cancel();
@@ -93,8 +92,6 @@ describe('the run pool over a long run: scale-down, late nodes, finalize', () =>
       assert.equal(finalizes.length, 1, 'finalize was scheduled once');
       assert.equal((await manifestOf(summary.container!)).lads.length, 1);
       await env.blobs.getContainerClient(summary.container!).delete();
-    } finally {
-      await env.batch.admin.setFaults({ operations: {} });
-    }
+    });
   });
 });
