@@ -6,6 +6,10 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.json
+# Read at run time relative to the package root: the LAD lists and the 2020 mapping (merge2020) and the
+# production recipe's scripts (uploaded as the start task's and each task's files).
+COPY data ./data
+COPY recipes ./recipes
 RUN mkdir -p /spc && chown node /spc
 USER node
 CMD ["node", "dist/src/worker.js"]

@@ -41,6 +41,14 @@ export default tseslint.config(
     },
   },
   {
+    // Entry points outside the worker reach Azure through src/azure and Temporal through src/client.ts; importing
+    // activities would pull their module state (pollers, caches) into the CLI.
+    files: ['src/cli/**/*.ts', 'src/main-job.ts', 'src/client.ts', 'src/start-run.ts', 'src/doctor/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/activities', '**/activities/*'], message: 'The CLI and main job import no activities; Azure clients come from src/azure/clients.' }] }],
+    },
+  },
+  {
     files: ['src/local-batch/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['@temporalio/*', '**/workflows/*', '**/activities/*'], message: 'The local Batch service stands in for Azure: no Temporal.' }] }],

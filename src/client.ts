@@ -2,17 +2,27 @@
  * Typed client helpers for runs: start, find, control and watch an spcRun. Inputs are validated with the same
  * schema the workflow uses, before anything is started.
  */
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Config } from './schemas/config';
 import type { ControlRequest, ScaleRequest } from './schemas/control';
 import { ScaleRequestSchema } from './schemas/control';
 import { parseOrThrow } from './schemas/issues';
 import type { PoolTarget, RunProgress } from './schemas/progress';
-import { RunInputSchema, type RawRunInput } from './schemas/run-input';
+import type { RawRunInput } from './schemas/run-input';
 import type { RunSummary } from './schemas/summary';
+import { spcRunStartOptions, type StartSpcRunOptions } from './start-run';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, scalePoolSignal, scalePoolUpdate } from './workflows/messages';
-import { SpcLadCountKey, SpcRunIdKey, SpcStatusKey } from './workflows/search-attributes';
 import type { spcRun } from './workflows/spc-run';
+
+export {
+  DEFAULT_TASK_QUEUE,
+  defaultRunId,
+  SPC_RUN_WORKFLOW_TASK_TIMEOUT,
+  SPC_RUN_WORKFLOW_TYPE,
+  spcRunScheduleAction,
+  spcRunStartOptions,
+  type StartSpcRunOptions,
+} from './start-run';
 
 /** A handle on a run's spcRun workflow. */
 export type RunHandle = WorkflowHandle<typeof spcRun>;
@@ -23,38 +33,18 @@ export async function connectClient(config: Pick<Config, 'SPC_TEMPORAL_ADDRESS' 
   return new Client({ connection, namespace: config.SPC_TEMPORAL_NAMESPACE });
 }
 
-export interface StartSpcRunOptions {
-  /** The run id and workflow id. @default input.runId, else `spc-<UTC yyyymmdd-hhmmss>` */
-  workflowId?: string;
-  /** @default "spc-run" */
-  taskQueue?: string;
-}
-
-/** A run id from the clock, e.g. `spc-20261128-020000`. */
-export function defaultRunId(now = new Date()): string {
-  const t = now.toISOString().replace(/[-:]/g, '');
-  return `spc-${t.slice(0, 8)}-${t.slice(9, 15)}`;
-}
-
 /**
- * Validates `input` (throwing a RangeError that names every bad field, before anything starts) and starts spcRun.
- * @returns the run's handle; `await handle.result()` gives the {@link RunSummary}
+ * Validates `input` (throwing a RangeError that names every bad field, before anything starts) and starts spcRun
+ * with the options every entry point shares ({@link spcRunStartOptions}).
+ * @returns the run's handle (with the first execution's run id); `await handle.result()` gives the {@link RunSummary}
+ * @example
+ * ```ts
+ * const handle = await startSpcRun(client, { lads: ['E06000001'] }, { workflowId: 'nightly-test', taskQueue: 'spc-run' });
+ * ```
  */
-export async function startSpcRun(client: Client, input: RawRunInput, options: StartSpcRunOptions = {}): Promise<RunHandle> {
-  const parsed = parseOrThrow(RunInputSchema, input, 'input');
-  const workflowId = options.workflowId ?? parsed.runId ?? defaultRunId();
-  return client.workflow.start<typeof spcRun>('spcRun', {
-    taskQueue: options.taskQueue ?? 'spc-run',
-    workflowId,
-    args: [input],
-    // A 1,000-LAD parent's workflow tasks took over the default 10 s on a loaded 2-core machine; give them a minute.
-    workflowTaskTimeout: '1 minute',
-    typedSearchAttributes: [
-      { key: SpcRunIdKey, value: parsed.runId ?? workflowId },
-      { key: SpcStatusKey, value: 'preparing' },
-      ...(parsed.lads ? [{ key: SpcLadCountKey, value: parsed.lads.length }] : []),
-    ],
-  });
+export async function startSpcRun(client: Client, input: RawRunInput, options: StartSpcRunOptions = {}): Promise<WorkflowHandleWithFirstExecutionRunId<typeof spcRun>> {
+  const { workflowType, options: startOptions } = spcRunStartOptions(input, options);
+  return client.workflow.start<typeof spcRun>(workflowType, startOptions);
 }
 
 /** The handle of an existing run by its run id (= workflow id). */

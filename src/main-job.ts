@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { exitCodeOf, followRun, printSummary } from './cli/follow';
-import { buildRunInput, defaultRunId, startRun } from './cli/run';
-import { createBlobServiceClient } from './activities/clients';
-import { connectClient } from './client';
+import { buildRunInput, runMetadata } from './cli/run';
+import { createBlobServiceClient } from './azure/clients';
+import { connectClient, defaultRunId, startSpcRun } from './client';
 import { loadConfig, loadStackSettings } from './config';
-import { installQuietRuntime } from './logging';
+import { installQuietRuntime } from './runtime';
 import { createSpcWorker } from './plugin';
 import { containerOf } from './schemas/names';
 import { StackError } from './stack/errors';
@@ -35,7 +35,7 @@ async function run(): Promise<number> {
   try {
     const worker = await createSpcWorker(connection, config);
     const summary = await worker.runUntil(async () => {
-      const handle = await startRun(client, config, input);
+      const handle = await startSpcRun(client, input, { taskQueue: config.SPC_TASK_QUEUE, ...runMetadata(input) });
       const { SPC_TEMPORAL_UI_PORT } = loadStackSettings();
       console.log(`run ${runId} started; Web UI: http://127.0.0.1:${SPC_TEMPORAL_UI_PORT}/namespaces/default/workflows/${runId}`);
       return followRun(handle);

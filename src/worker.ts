@@ -5,7 +5,7 @@
  */
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from './config';
-import { installRuntime } from './logging';
+import { installRuntime } from './runtime';
 import { connectClient } from './client';
 import { createSpcWorker } from './plugin';
 import { ensureReaperSchedule } from './reaper/schedule';

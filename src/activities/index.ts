@@ -5,11 +5,11 @@
 import type { BatchServiceClient } from '@azure/batch';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import type { MetricMeter } from '@temporalio/common';
+import { createBatchClient, createBlobServiceClient } from '../azure/clients';
 import { loadConfig } from '../config';
 import type { Config } from '../schemas/config';
 import { createBatchTaskActivities } from './batch-tasks';
 import { createOutputActivities } from './blob-outputs';
-import { createBatchClient, createBlobServiceClient } from './clients';
 import { createControlActivities } from './controls';
 import { createPrepareActivities } from './prepare';
 import { createReaperActivities } from './reaper';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { createBlobServiceClient } from '../activities/clients';
+import { createBlobServiceClient } from '../azure/clients';
 import { containerOf } from '../schemas/names';
 import { downloadRunOutputs, readManifest } from '../storage/download';
 import { CliError, ExitCode, print, withClient } from './common';

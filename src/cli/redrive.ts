@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Command } from 'commander';
-import { createBlobServiceClient } from '../activities/clients';
+import { createBlobServiceClient } from '../azure/clients';
+import { startSpcRun } from '../client';
 import { formatIssues } from '../schemas/issues';
 import type { Manifest } from '../schemas/manifest';
 import { containerOf } from '../schemas/names';
@@ -113,10 +114,9 @@ export function registerRedrive(program: Command): void {
         } as RawRunInput;
         const check = RunInputSchema.safeParse(input);
         if (!check.success) throw new CliError(`invalid redrive input:\n${formatIssues(check.error, 'input')}`, ExitCode.usage);
-        const handle = await client.workflow.start('spcRun', {
+        const handle = await startSpcRun(client, input, {
           taskQueue: options.taskQueue ?? (original.taskQueue || config.SPC_TASK_QUEUE),
           workflowId,
-          args: [input],
           memo: { redriveOf: runId },
           staticSummary: `Redrive of ${runId}: ${lads.length} LAD(s) (${lads.slice(0, 5).join(', ')}${lads.length > 5 ? ', ...' : ''})`,
         });

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { createBlobServiceClient } from '../activities/clients';
+import { createBlobServiceClient } from '../azure/clients';
 import { reportDataFromRun } from '../report/from-run';
 import { renderRunReport } from '../report/render';
 import { containerOf } from '../schemas/names';

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
+import { defaultRunId, startSpcRun } from '../client';
 import { parseLadList } from '../outputs/lad-lists';
 import { RunInputSchema, type RawRunInput } from '../schemas/run-input';
 import { formatIssues } from '../schemas/issues';
-import type { Config } from '../schemas/config';
 import { CliError, ExitCode, print, withClient } from './common';
 import { exitCodeOf, followRun, printSummary } from './follow';
 
@@ -16,12 +15,6 @@ export interface RunOptions {
   detach?: boolean;
   json?: boolean;
   taskQueue?: string;
-}
-
-/** A run id from the start time, e.g. `spc-20261128-0200`: readable, sortable, and derived rather than random. */
-export function defaultRunId(now = new Date()): string {
-  const t = now.toISOString();
-  return `spc-${t.slice(0, 10).replace(/-/g, '')}-${t.slice(11, 19).replace(/:/g, '')}`;
 }
 
 /**
@@ -67,16 +60,6 @@ export function runMetadata(input: RawRunInput): { staticSummary: string; static
   };
 }
 
-/** Starts spcRun with `input` as its workflow id; returns the handle. */
-export async function startRun(client: Client, config: Readonly<Config>, input: RawRunInput & { runId: string }, taskQueue?: string) {
-  return client.workflow.start('spcRun', {
-    taskQueue: taskQueue ?? config.SPC_TASK_QUEUE,
-    workflowId: input.runId,
-    args: [input],
-    ...runMetadata(input),
-  });
-}
-
 export function registerRun(program: Command): void {
   program
     .command('run')
@@ -92,7 +75,7 @@ export function registerRun(program: Command): void {
     .action(async (options: RunOptions) => {
       const input = buildRunInput(options);
       process.exitCode = await withClient(async (client, config) => {
-        const handle = await startRun(client, config, input, options.taskQueue);
+        const handle = await startSpcRun(client, input, { taskQueue: options.taskQueue ?? config.SPC_TASK_QUEUE, ...runMetadata(input) });
         if (options.detach) {
           print(options.json, { runId: input.runId, workflowId: handle.workflowId, runStartedId: handle.firstExecutionRunId }, () =>
             console.log(`started run ${input.runId}; follow it with: spc watch ${input.runId}`),

@@ -1,6 +1,7 @@
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import type { Command } from 'commander';
+import { spcRunScheduleAction } from '../client';
 import { CliError, ExitCode, notFound, print, withClient } from './common';
 import { buildRunInput, runMetadata, type RunOptions } from './run';
 
@@ -69,7 +70,7 @@ export function registerSchedule(program: Command): void {
         await client.schedule.create({
           scheduleId,
           spec: { cronExpressions: [options.cron], timezone: options.timezone },
-          action: { type: 'startWorkflow', workflowType: 'spcRun', workflowId: scheduleId, taskQueue: options.taskQueue ?? config.SPC_TASK_QUEUE, args: [input], ...runMetadata(input) },
+          action: spcRunScheduleAction(input, { workflowId: scheduleId, taskQueue: options.taskQueue ?? config.SPC_TASK_QUEUE, ...runMetadata(input) }),
           policies: { overlap, catchupWindow: options.catchupWindow as Duration },
           state: { paused: options.paused ?? false, note: `spc schedule create ${scheduleId}` },
         });

@@ -1,6 +1,6 @@
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { createBatchClient, createBlobServiceClient } from '../activities/clients';
+import { createBatchClient, createBlobServiceClient } from '../azure/clients';
 import { loadConfig } from '../config';
 import type { Config } from '../schemas/config';
 import { SEARCH_ATTRIBUTES } from '../stack/services';

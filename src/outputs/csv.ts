@@ -1,8 +1,9 @@
 /**
- * Minimal CSV reading for our inputs and outputs, pure. SPENSER outputs are plain comma-separated integers and area
- * codes (no quotes); the LAD lists quote their fields and one has a comma inside quotes and CRLF line ends, so the
- * record parser handles RFC 4180 quoting, and the fast path skips it when a line has no quote.
+ * CSV reading for our inputs and outputs, pure. SPENSER outputs are plain comma-separated integers and area codes
+ * (no quotes), read line by line on a fast path. Files with a header that people edit (the LAD lists, the 2020
+ * mapping) go through csv-parse: RFC 4180 quoting, including commas and line breaks inside quotes, CRLF and a BOM.
  */
+import { CsvError, parse } from 'csv-parse/sync';
 
 /** Splits text into lines, accepting LF or CRLF, dropping only the empty remainder after a final line end. */
 export function splitLines(text: string): string[] {
@@ -35,13 +36,22 @@ export function parseCsvLine(line: string): string[] {
   return cells;
 }
 
-/** Parses CSV text with a header row into records keyed by column name (a UTF-8 BOM is ignored). */
+/**
+ * Parses CSV text with a header row into records keyed by column name (trimmed). A UTF-8 BOM is ignored, fields may
+ * be quoted (holding commas, `""` and line breaks), lines end in LF or CRLF; blank rows are skipped, a short row's
+ * missing cells are `""` and a long row's extra cells are dropped.
+ * @throws RangeError for text that is not CSV (e.g. a quote never closed), naming the line
+ */
 export function parseCsvRecords(text: string): Record<string, string>[] {
-  const lines = splitLines(text.startsWith('\uFEFF') ? text.slice(1) : text);
-  if (lines.length === 0) return [];
-  const header = parseCsvLine(lines[0]).map((h) => h.trim());
-  return lines.slice(1).filter((line) => line.trim() !== '').map((line) => {
-    const cells = parseCsvLine(line);
-    return Object.fromEntries(header.map((h, i) => [h, (cells[i] ?? '').trim()]));
-  });
+  let rows: string[][];
+  try {
+    rows = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_empty_values: true, trim: true }) as string[][];
+  } catch (err) {
+    if (err instanceof CsvError) throw new RangeError(`not valid CSV: ${err.message}`, { cause: err });
+    throw err;
+  }
+  const [header, ...records] = rows;
+  if (!header) return [];
+  const names = header.map((h) => h.trim());
+  return records.map((cells) => Object.fromEntries(names.map((h, i) => [h, (cells[i] ?? '').trim()])));
 }

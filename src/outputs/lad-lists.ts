@@ -9,10 +9,15 @@ export const LAD_LIST_COLUMNS = ['LAD20CD', 'LAD code'] as const;
 
 /**
  * The LAD codes of a list CSV with a `LAD20CD` or `LAD code` column, in file order.
- * @throws RangeError when neither column exists, a code is malformed (naming its line), or a code repeats
+ * @throws RangeError when the text is not CSV, neither column exists, a code is malformed (naming its line), or a code repeats
  */
 export function parseLadList(csvText: string, source = 'LAD list'): string[] {
-  const records = parseCsvRecords(csvText);
+  let records: Record<string, string>[];
+  try {
+    records = parseCsvRecords(csvText);
+  } catch (err) {
+    throw err instanceof RangeError ? new RangeError(`${source}: ${err.message}`, { cause: err }) : err;
+  }
   const column = LAD_LIST_COLUMNS.find((c) => records.length > 0 && c in records[0]);
   if (!column) throw new RangeError(`${source}: needs a column ${LAD_LIST_COLUMNS.map((c) => `"${c}"`).join(' or ')}`);
   const seen = new Set<string>();

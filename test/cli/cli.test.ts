@@ -9,6 +9,7 @@ import { launchBrowser } from '../helpers/browser';
 import { json, spc } from '../helpers/cli';
 import { startRunEnv, testInput, type RunEnv } from '../helpers/run-env';
 import { uniqueId } from '../helpers/stack';
+import { startedWith } from '../helpers/start-options';
 
 function inputFile(input: object): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'spc-cli-')), 'input.json');
@@ -38,6 +39,19 @@ describe('the spc CLI, driven as a subprocess', () => {
     const result = await spc(env.config, ['run', '--lads-file', path.join(dir, 'bad.csv'), '--run-id', uniqueId('cli-csv')]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--lads-file: .*"LAD20CD" or "LAD code"/);
+  });
+
+  it('starts a run with the 1-minute workflow task timeout and its run id and LAD count as search attributes', async () => {
+    const runId = uniqueId('cli-start');
+    // No worker polls this queue, so what describe() shows comes from the start options alone, not from the run.
+    const queue = uniqueId('no-worker');
+    const started = await spc(env.config, ['run', '--lads', 'E06000001,E06000002,W06000001', '--run-id', runId, '--task-queue', queue, '--detach']);
+    assert.equal(started.code, 0, started.stderr);
+    try {
+      assert.deepEqual(await startedWith(env.client, runId), { workflowTaskTimeoutMs: 60_000, runId, status: 'preparing', ladCount: 3, scheduledBy: undefined });
+    } finally {
+      await env.client.workflow.getHandle(runId).terminate('test done: nothing polls its task queue');
+    }
   });
 
   it('runs to completion, then status, runs and download agree; a second download resumes; a bad local file is replaced', async () => {

@@ -8,6 +8,7 @@ import type { RunSummary } from '../../src/schemas/summary';
 import { json, spc } from '../helpers/cli';
 import { startRunEnv, testInput, type RunEnv } from '../helpers/run-env';
 import { uniqueId } from '../helpers/stack';
+import { startedWith } from '../helpers/start-options';
 
 describe('spc redrive: re-run the LADs whose outputs fail the contract', () => {
   let env: RunEnv;
@@ -47,6 +48,8 @@ describe('spc redrive: re-run the LADs whose outputs fail the contract', () => {
     assert.equal(summary.status, 'completed');
     assert.deepEqual(summary.counts, { total: 1, succeeded: 1, failed: 0, cancelled: 0 });
     assert.equal(summary.container, original.container, 'same container');
+    const redriveStart = await startedWith(env.client, summary.workflowId);
+    assert.deepEqual(redriveStart, { workflowTaskTimeoutMs: 60_000, runId: summary.runId, status: 'completed', ladCount: 1, scheduledBy: undefined });
 
     const after = await manifestOf(original.container!);
     assert.equal(after.runId, runId, 'the original manifest, not a new one');

@@ -3,11 +3,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { TypedSearchAttributes } from '@temporalio/common';
 import type { Manifest } from '../../src/schemas/manifest';
 import type { RunSummary } from '../../src/schemas/summary';
 import { json, spc } from '../helpers/cli';
+import { SpcLadCountKey, SpcRunIdKey } from '../../src/workflows/search-attributes';
 import { startRunEnv, testInput, type RunEnv } from '../helpers/run-env';
 import { uniqueId } from '../helpers/stack';
+import { startedWith } from '../helpers/start-options';
 
 interface Described {
   scheduleId: string;
@@ -52,6 +55,13 @@ describe('spc schedule: nightly regenerations through Temporal Schedules', () =>
     assert.equal(next.getUTCMinutes(), 0, 'next action on the hour');
     const listed = json<{ scheduleId: string }[]>(await spc(env.config, ['schedule', 'list', '--json']));
     assert.ok(listed.some((s) => s.scheduleId === scheduleId));
+    // The action starts runs the way `spc run` does; the run id is the run's own (its workflow id is not known yet).
+    const { action } = await env.client.schedule.getHandle(scheduleId).describe();
+    assert.equal(action.workflowTaskTimeout, 60_000);
+    const attributes = action.typedSearchAttributes;
+    const actionAttributes = new TypedSearchAttributes(Array.isArray(attributes) ? attributes : attributes?.getAll());
+    assert.equal(actionAttributes.get(SpcLadCountKey), 2);
+    assert.equal(actionAttributes.get(SpcRunIdKey), undefined);
   });
 
   it('rejects an invalid run input and a bad overlap policy before creating anything', async () => {
@@ -70,6 +80,7 @@ describe('spc schedule: nightly regenerations through Temporal Schedules', () =>
     assert.equal(first.status, 'completed');
     assert.equal(second.status, 'completed');
     assert.notEqual(first.runId, second.runId);
+    assert.deepEqual(await startedWith(env.client, first.workflowId), { workflowTaskTimeoutMs: 60_000, runId: first.runId, status: 'completed', ladCount: 2, scheduledBy: scheduleId });
     assert.ok(first.runId.startsWith(scheduleId) && second.runId.startsWith(scheduleId));
     // Lineage: same schedule, same input hash; the first has no predecessor, the second points at the first.
     assert.equal(first.lineage?.scheduleId, scheduleId);

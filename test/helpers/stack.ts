@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig, loadStackSettings } from '../../src/config';
 import type { Config } from '../../src/schemas/config';
-import { installQuietRuntime } from '../../src/logging';
+import { installQuietRuntime } from '../../src/runtime';
 import { stackUp } from '../../src/stack/stack';
 
 /**

@@ -1,3 +1,4 @@
+/** The process's Temporal runtime: the SDK's log level and the Prometheus metrics endpoint, installed once per process. */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 
 let installed = false;

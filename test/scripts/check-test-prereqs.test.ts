@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+
+const SCRIPT = path.resolve(__dirname, '../../../scripts/check-test-prereqs.sh');
+
+/** Runs the prerequisite check with `env` as its whole environment. */
+function check(env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('/bin/bash', [SCRIPT], { env }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+describe('scripts/check-test-prereqs.sh, run first by npm test', () => {
+  it('passes silently where shellcheck and Chromium are installed (as .ci/run makes sure)', async () => {
+    const result = await check(process.env);
+    assert.deepEqual(result, { code: 0, stdout: '', stderr: '' });
+  });
+
+  it('names everything missing and the install command on one line, exit 1', async () => {
+    // An empty PATH hides shellcheck; a Chromium path with nothing there hides Chromium.
+    const empty = mkdtempSync(path.join(tmpdir(), 'spc-prereqs-'));
+    const result = await check({ PATH: empty, SPC_CHROMIUM: path.join(empty, 'chromium') });
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr.split('\n').filter(Boolean).length, 1, result.stderr);
+    assert.match(result.stderr, /^missing: shellcheck, chromium \(no executable at .*chromium; or set SPC_CHROMIUM\) — run: apt-get install shellcheck chromium\n$/);
+  });
+
+  it('asks only for what is missing', async () => {
+    const result = await check({ PATH: mkdtempSync(path.join(tmpdir(), 'spc-prereqs-')), SPC_CHROMIUM: process.env.SPC_CHROMIUM ?? '/usr/bin/chromium' });
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr, 'missing: shellcheck — run: apt-get install shellcheck\n');
+  });
+});
