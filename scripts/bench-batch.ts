@@ -1,7 +1,9 @@
 /**
  * Benchmark of the local Batch service (issue 4), driven through @azure/batch against a service process of its own:
  * 1,000 no-op tasks on a 50-slot pool (tasks/s added, scheduled and completed end to end), scheduling latency with
- * free slots (task added -> running, median and p99), and the service's peak RSS with 10,000 tasks in a job.
+ * free slots (task added -> running, median and p99), and the service's peak RSS with 10,000 tasks in a job; then
+ * acknowledged single adds (Task_Add one at a time and 16 in flight, Job_Add one at a time), where the cost of
+ * answering only after the journal write shows.
  * Run: npm run bench:batch
  */
 import type { BatchServiceClient } from '@azure/batch';
@@ -44,6 +46,18 @@ async function addAll(client: BatchServiceClient, jobId: string, count: number, 
     while (next < chunks.length) await client.task.addCollection(jobId, chunks[next++]);
   };
   await Promise.all(Array.from({ length: 4 }, worker));
+}
+
+/** Acknowledged Task_Add calls per second, `inFlight` at a time, into a job whose pool does not exist (nothing runs). */
+async function singleAddRate(client: BatchServiceClient, jobId: string, count: number, inFlight: number): Promise<number> {
+  await client.job.add({ id: jobId, poolInfo: { poolId: 'no-such-pool' } });
+  let next = 0;
+  const t0 = Date.now();
+  const worker = async () => {
+    while (next < count) await client.task.add(jobId, { id: `s${next++}`, commandLine: NOOP });
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  return (count * 1000) / (Date.now() - t0);
 }
 
 async function waitCompleted(client: BatchServiceClient, jobId: string, count: number): Promise<void> {
@@ -135,6 +149,16 @@ async function main(): Promise<void> {
     const launchers = readFileSync(`/proc/${service.pid}/task/${service.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
     const launcherMb = launchers.map(peakRssMb);
     console.log(`  peak RSS of the service process ${peakRssMb(service.pid!).toFixed(0)} MB (VmHWM); its ${launchers.length} process launchers ${launcherMb.map((m) => m.toFixed(0)).join(' + ')} MB`);
+
+    // 4. Acknowledged single adds: each answer waits for its journal write (group commit), so this is the figure
+    // that moves with the fsync policy.
+    const oneAtATime = await singleAddRate(client, 'single-1', 500, 1);
+    const sixteen = await singleAddRate(client, 'single-16', 2000, 16);
+    const j0 = Date.now();
+    for (let i = 0; i < 200; i++) await client.job.add({ id: `jobadd-${i}`, poolInfo: { poolId: 'no-such-pool' } });
+    const jobRate = (200 * 1000) / (Date.now() - j0);
+    console.log('acknowledged single adds (no pool, nothing runs):');
+    console.log(`  Task_Add one at a time ${oneAtATime.toFixed(0)} tasks/s, 16 in flight ${sixteen.toFixed(0)} tasks/s; Job_Add one at a time ${jobRate.toFixed(0)} jobs/s`);
   } finally {
     service.kill('SIGKILL');
     rmSync(stackDir, { recursive: true, force: true });

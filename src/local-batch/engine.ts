@@ -6,6 +6,7 @@ import type { ProcessHandle } from './executor';
 import { ProcessPool } from './process-pool';
 import { Stats } from './stats';
 import { Store, type JournalEntry } from './store';
+import { discardDir, openTrash } from './task-dirs';
 import { taskKey, type JobRecord, type NodeRecord, type PoolRecord, type TaskCounts, type TaskRecord, type TaskState } from './types';
 import { isoTime, newETag } from './wire';
 
@@ -60,6 +61,7 @@ export class Engine {
     this.store.snapshotSource = () => this.snapshot();
     this.faults = new Faults(options.faults);
     mkdirSync(this.nodesDir, { recursive: true });
+    openTrash(this.trashDir);
   }
 
   /**
@@ -72,6 +74,16 @@ export class Engine {
 
   get nodesDir(): string {
     return path.join(this.options.dataDir, 'nodes');
+  }
+
+  /** Where removed task and node folders wait for their background deletion (same file system as `nodesDir`). */
+  get trashDir(): string {
+    return path.join(this.options.dataDir, 'trash');
+  }
+
+  /** Frees a task or node folder's path now and deletes the tree in the background. */
+  discardDir(dir: string): void {
+    discardDir(this.trashDir, dir);
   }
 
   nextSeq(): number {
@@ -235,13 +247,13 @@ export class Engine {
     return entries;
   }
 
-  /** Stops timers and flushes state; running processes are killed by the caller first. */
-  shutdown(): void {
+  /** Stops timers and writes what is left of the state; running processes are killed by the caller first. */
+  async shutdown(): Promise<void> {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.processes.close();
-    this.store.close();
+    await this.store.close();
   }
 }
 

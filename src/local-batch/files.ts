@@ -1,4 +1,5 @@
-import { createReadStream, existsSync, readdirSync, rmSync, statSync, type Stats } from 'node:fs';
+import { createReadStream, existsSync, statSync, type Stats } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Engine } from './engine';
 import { BatchError, conflict, notFound } from './errors';
@@ -77,18 +78,19 @@ function getFile(engine: Engine, req: Request, [jobId, taskId, filePath]: string
   };
 }
 
-function deleteFile(engine: Engine, req: Request, [jobId, taskId, filePath]: string[]): Reply {
+async function deleteFile(engine: Engine, req: Request, [jobId, taskId, filePath]: string[]): Promise<Reply> {
   const task = getTask(engine, jobId, taskId);
   const file = resolveInside(taskDirOf(task), filePath);
   const stats = statOf(file);
-  if (stats.isDirectory() && req.query.get('recursive') !== 'true' && readdirSync(file).length > 0) {
+  if (stats.isDirectory() && req.query.get('recursive') !== 'true' && (await readdir(file)).length > 0) {
     throw conflict('DirectoryNotEmpty', 'The directory is not empty; use recursive=true.');
   }
-  rmSync(file, { recursive: true, force: true });
+  // Asynchronous: a recursive delete of a big tree must not stall every other request.
+  await rm(file, { recursive: true, force: true });
   return { status: 200 };
 }
 
-function listFiles(engine: Engine, req: Request, [jobId, taskId]: string[]): Reply {
+async function listFiles(engine: Engine, req: Request, [jobId, taskId]: string[]): Promise<Reply> {
   const task = getTask(engine, jobId, taskId);
   const dir = taskDirOf(task);
   const recursive = req.query.get('recursive') === 'true';
@@ -96,11 +98,13 @@ function listFiles(engine: Engine, req: Request, [jobId, taskId]: string[]): Rep
   const predicate = filter ? parseFilter(filter) : undefined;
   const max = maxResultsOf(req);
   const entries: object[] = [];
-  const walk = (abs: string, rel: string) => {
-    for (const entry of readdirSync(abs, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  // Asynchronous walk: a recursive list of a big tree must not stall every other request.
+  const walk = async (abs: string, rel: string) => {
+    for (const entry of (await readdir(abs, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
       const childRel = rel ? `${rel}/${entry.name}` : entry.name;
       const childAbs = path.join(abs, entry.name);
-      const stats = statSync(childAbs);
+      const stats = await stat(childAbs).catch(() => undefined);
+      if (!stats) continue; // removed while listed
       const item = {
         name: childRel,
         url: `${req.origin}/jobs/${task.jobId}/tasks/${task.wire.id}/files/${encodeURIComponent(childRel)}`,
@@ -114,10 +118,10 @@ function listFiles(engine: Engine, req: Request, [jobId, taskId]: string[]): Rep
         },
       };
       if (!predicate || predicate(item)) entries.push(item);
-      if (recursive && entry.isDirectory()) walk(childAbs, childRel);
+      if (recursive && entry.isDirectory()) await walk(childAbs, childRel);
     }
   };
-  walk(dir, '');
+  await walk(dir, '');
   return { status: 200, body: { 'odata.metadata': metadataUrl(req.origin, 'files'), value: entries.slice(0, max) } };
 }
 

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 
 /**
@@ -42,16 +42,17 @@ export function globToRegex(pattern: string): RegExp {
   return new RegExp(`^${out}$`);
 }
 
-function walk(dir: string, prefix: string, out: string[]): void {
+/** Every file under `dir`, relative, read asynchronously: a task can leave a large tree and the loop must not stall. */
+async function walk(dir: string, prefix: string, out: string[]): Promise<void> {
   let entries;
   try {
-    entries = readdirSync(dir, { withFileTypes: true });
+    entries = await readdir(dir, { withFileTypes: true });
   } catch {
     return;
   }
   for (const entry of entries) {
     const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) walk(path.join(dir, entry.name), rel, out);
+    if (entry.isDirectory()) await walk(path.join(dir, entry.name), rel, out);
     else if (entry.isFile()) out.push(rel);
   }
 }
@@ -64,7 +65,7 @@ export interface GlobMatch {
 }
 
 /** Files under `baseDir` matching `pattern` (relative to baseDir, `..` allowed, or absolute). */
-export function matchFiles(baseDir: string, pattern: string): GlobMatch[] {
+export async function matchFiles(baseDir: string, pattern: string): Promise<GlobMatch[]> {
   const absolute = path.resolve(baseDir, pattern).split(path.sep).join('/');
   const parts = absolute.split('/');
   const firstWild = parts.findIndex((p) => hasWildcard(p));
@@ -72,6 +73,6 @@ export function matchFiles(baseDir: string, pattern: string): GlobMatch[] {
   const fixedDir = parts.slice(0, firstWild).join('/') || '/';
   const regex = globToRegex(parts.slice(firstWild).join('/'));
   const files: string[] = [];
-  walk(fixedDir, '', files);
+  await walk(fixedDir, '', files);
   return files.filter((rel) => regex.test(rel)).map((rel) => ({ file: path.join(fixedDir, rel), relative: rel }));
 }

@@ -3,11 +3,10 @@ import { conflict, notFound } from './errors';
 import { entityHeaders, jsonBody, metadataUrl, readConditions, writeConditions, type Reply, type Request } from './http';
 import { armJobWallClock, checkAllTasksComplete, disableJob, enableJob, runningTasksOf, setJobState, terminateJob } from './job-lifecycle';
 import { entityReply, listPage, route, type Route } from './routing';
-import { killTaskProcess } from './task-runner';
+import { cancelRetention, killTaskProcess } from './task-runner';
 import type { JobRecord, JobWire } from './types';
 import { newEntityWire, UNLIMITED } from './wire';
 import { JobAddSchema, JobDisableSchema, JobPatchSchema, JobTerminateSchema, JobUpdateSchema, parseBody, type JobPatch } from './wire-schemas';
-import { removeTaskDir } from './task-dirs';
 
 /** Job operations. */
 export function getJob(engine: Engine, jobId: string): JobRecord {
@@ -124,9 +123,10 @@ export function removeJob(engine: Engine, job: JobRecord): void {
   if (engine.jobs.get(key) !== job) return;
   for (const task of engine.jobTasks.get(key) ?? []) {
     killTaskProcess(engine, task);
+    cancelRetention(engine, task);
     engine.unindexTask(task);
     // Deleting a job deletes its tasks' directories regardless of retention.
-    if (task.taskDir) removeTaskDir(task.taskDir);
+    if (task.taskDir) engine.discardDir(task.taskDir);
   }
   engine.jobTasks.delete(key);
   engine.queues.delete(key);

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Engine } from './engine';
 import { baseEnvironment, killRecordedGroup, type ProcessHandle } from './executor';
@@ -6,7 +5,7 @@ import { completeTaskOnNodeRemoval } from './task-runner';
 import { downloadResourceFiles, TransferError } from './transfers';
 import type { NodeRecord, PoolRecord } from './types';
 import { isoTime } from './wire';
-import { removeNodeDirNow } from './task-dirs';
+import { makeDirs } from './task-dirs';
 
 /**
  * Simulated compute nodes: allocation, the pool start task (once per node boot), removal on shrink or pool delete
@@ -63,12 +62,37 @@ export function addNode(engine: Engine, pool: PoolRecord, isDedicated: boolean):
   return node;
 }
 
-/** A node (re)boots: runs the pool's start task if there is one, then takes tasks. */
+/** The current boot of each node: a boot that finishes after the node rebooted, left or was preempted is ignored. */
+const boots = new WeakMap<NodeRecord, object>();
+
+/**
+ * A node (re)boots: it is `starting` while its folders are made (off the main thread), then runs the pool's start
+ * task if there is one and takes tasks. Folders that cannot be made leave the node `unusable` with an error.
+ */
 export function bootNode(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
-  const root = engine.nodeRoot(node);
-  for (const dir of ['shared', 'startup', 'workitems', 'fsmounts']) mkdirSync(path.join(root, dir), { recursive: true });
+  const boot = {};
+  boots.set(node, boot);
   node.lastBootTime = isoTime();
   node.startTaskInfo = undefined;
+  node.errors = undefined;
+  setNodeState(node, 'starting');
+  engine.touchPool(pool, false);
+  const root = engine.nodeRoot(node);
+  const current = () => !engine.closed && boots.get(node) === boot && pool.nodes.get(node.id) === node;
+  makeDirs(['shared', 'startup/wd', 'workitems', 'fsmounts'].map((dir) => path.join(root, dir))).then(
+    () => {
+      if (current()) finishBoot(engine, pool, node);
+    },
+    (err: unknown) => {
+      if (!current()) return;
+      node.errors = [{ code: 'NodeFoldersNotCreated', message: `The node's folders could not be created: ${(err as Error).message}` }];
+      setNodeState(node, 'unusable');
+      engine.touchPool(pool, false);
+    },
+  );
+}
+
+function finishBoot(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
   const startTask = pool.wire.startTask;
   if (!startTask) {
     setNodeState(node, 'idle');
@@ -90,7 +114,6 @@ async function runStartTask(engine: Engine, pool: PoolRecord, node: NodeRecord, 
   const root = engine.nodeRoot(node);
   const taskDir = path.join(root, 'startup');
   const wd = path.join(taskDir, 'wd');
-  mkdirSync(wd, { recursive: true });
   const finish = (exitCode: number | undefined, failure?: TransferError['failureInfo']) => {
     if (!stillBooting()) return;
     node.startPid = undefined;
@@ -141,18 +164,25 @@ async function runStartTask(engine: Engine, pool: PoolRecord, node: NodeRecord, 
     AZ_BATCH_TASK_WORKING_DIR: wd,
   };
   for (const s of startTask.environmentSettings ?? []) env[s.name] = s.value ?? '';
-  const handle = engine.processes.start(
-    { commandLine: startTask.commandLine, cwd: wd, env, stdoutPath: path.join(taskDir, 'stdout.txt'), stderrPath: path.join(taskDir, 'stderr.txt') },
-    {
-      onStarted: (pid, pidStart) => {
-        if (!stillBooting()) return;
-        node.startPid = pid;
-        node.startPidStart = pidStart;
-        engine.touchPool(pool, false);
+  let handle: ProcessHandle;
+  try {
+    handle = engine.processes.start(
+      { commandLine: startTask.commandLine, cwd: wd, env, stdoutPath: path.join(taskDir, 'stdout.txt'), stderrPath: path.join(taskDir, 'stderr.txt') },
+      {
+        onStarted: (pid, pidStart) => {
+          if (!stillBooting()) return;
+          node.startPid = pid;
+          node.startPidStart = pidStart;
+          engine.touchPool(pool, false);
+        },
+        onExit: (code) => finish(code),
       },
-      onExit: (code) => finish(code),
-    },
-  );
+    );
+  } catch (err) {
+    // E.g. its log files cannot be opened (disk full): the start task fails, the service lives on.
+    finish(undefined, { category: 'servererror', code: 'StartTaskExecutionError', message: `The node could not start the start task: ${(err as Error).message}` });
+    return;
+  }
   startHandles.set(node, handle);
 }
 
@@ -160,7 +190,7 @@ async function runStartTask(engine: Engine, pool: PoolRecord, node: NodeRecord, 
 function dropNode(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
   killStartTask(node);
   pool.nodes.delete(node.id);
-  removeNodeDirNow(engine.nodeRoot(node));
+  engine.discardDir(engine.nodeRoot(node));
   engine.touchPool(pool);
 }
 
@@ -205,7 +235,9 @@ export function preemptNode(engine: Engine, pool: PoolRecord, node: NodeRecord):
   completeTaskOnNodeRemoval(engine, node, 'recover');
   killStartTask(node);
   setNodeState(node, 'preempted');
-  removeNodeDirNow(engine.nodeRoot(node));
+  boots.delete(node);
+  // Local data is lost; the rename frees the path at once, so the next boot never races the removal.
+  engine.discardDir(engine.nodeRoot(node));
   engine.touchPool(pool, false);
   engine.later(engine.options.allocationDelayMs, () => {
     if (pool.nodes.get(node.id) !== node || node.state !== 'preempted') return;

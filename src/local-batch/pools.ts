@@ -50,6 +50,7 @@ function nodeWire(engine: Engine, pool: PoolRecord, node: NodeRecord): Record<st
     isDedicated: node.isDedicated,
     ...(pool.wire.startTask && { startTask: pool.wire.startTask }),
     ...(node.startTaskInfo && { startTaskInfo: node.startTaskInfo }),
+    ...(node.errors && { errors: node.errors }),
     nodeAgentInfo: { version: '1.9.0', lastUpdateTime: node.allocationTime },
   };
 }

@@ -4,7 +4,7 @@ import { armJobWallClock, setJobState } from './job-lifecycle';
 import { removeJob } from './jobs';
 import { rebootAfterRestart } from './nodes';
 import { resumePool } from './pools';
-import { cleanupTaskDir } from './task-runner';
+import { cleanupTaskDir, scheduleRetention } from './task-runner';
 import type { JobRecord, NodeRecord, PoolRecord, TaskRecord } from './types';
 import { isoTime, parseDuration, UNLIMITED_MS } from './wire';
 
@@ -56,7 +56,7 @@ export function restoreState(engine: Engine): void {
       const ms = parseDuration(task.wire.constraints.retentionTime) ?? UNLIMITED_MS;
       const left = Date.parse(task.wire.executionInfo.endTime ?? isoTime()) + ms - Date.now();
       if (left <= 0) cleanupTaskDir(engine, task);
-      else if (left < 2 ** 31) engine.later(left, () => cleanupTaskDir(engine, task));
+      else scheduleRetention(engine, task, left);
     }
   }
   for (const pool of engine.pools.values()) {

@@ -72,6 +72,24 @@ function checkApiVersion(query: Map<string, string>): void {
   }
 }
 
+/** Methods that change nothing; every other request is answered only once its changes are in the journal. */
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * Waits until what the request changed is durable (group commit: requests arriving together share one append and
+ * one fdatasync), so a client is never told of an entity that a restart would not know. A failed write is a 500:
+ * the client retries, and a retried add then finds the entity (the memory state kept it) or creates it.
+ */
+async function afterJournal(engine: Engine, reply: Reply, request: Request, operation: string): Promise<Reply> {
+  try {
+    await engine.store.durable();
+    return reply;
+  } catch (err) {
+    console.error(`local-batch: ${operation}: journal write failed:`, err);
+    return errorReply(new BatchError(500, 'InternalError', 'Server encountered an internal error. Please try again after some time.'), request);
+  }
+}
+
 async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = newRequestId();
   const url = req.url ?? '/';
@@ -110,6 +128,7 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
     const error = err instanceof BatchError ? err : new BatchError(500, 'InternalError', 'Server encountered an internal error. Please try again after some time.');
     reply = errorReply(error, request);
   }
+  if (!READ_METHODS.has(method)) reply = await afterJournal(engine, reply, request, operation);
   if (operation !== 'Admin') engine.stats.record(operation, reply.status);
   send(req, res, reply, requestId);
 }
@@ -155,11 +174,12 @@ export async function startLocalBatchService(o: LocalBatchOptions): Promise<Loca
           attempt.handle?.kill();
         }
         killStartTasks(engine);
-        engine.shutdown();
+        const stateWritten = engine.shutdown();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        await stateWritten;
       })();
       return closing;
     },

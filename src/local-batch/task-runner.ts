@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Attempt, Engine } from './engine';
 import { baseEnvironment } from './executor';
@@ -7,7 +6,7 @@ import { finishLeavingNode, rebootNode, setNodeState } from './nodes';
 import { downloadResourceFiles, TransferError, uploadOutputFiles } from './transfers';
 import { taskKey, type FailureInfo, type NodeRecord, type PoolRecord, type TaskRecord } from './types';
 import { isoTime, parseDuration, UNLIMITED_MS } from './wire';
-import { removeTaskDir } from './task-dirs';
+import { makeDirs } from './task-dirs';
 
 /**
  * The life of a task on a node: start, user retries on a non-zero exit (same node, same directory), uploads,
@@ -79,7 +78,36 @@ export function startOnNode(engine: Engine, rec: TaskRecord, pool: PoolRecord, n
   };
   rec.wire.executionInfo.startTime = isoTime();
   engine.setTaskState(rec, 'running');
-  void runAttempt(engine, rec, node);
+  startAttempt(engine, rec, node);
+}
+
+/**
+ * Runs an attempt; whatever it throws completes the task with a server error instead of ending the service (an
+ * unhandled rejection exits Node).
+ */
+function startAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): void {
+  runAttempt(engine, rec, node).catch((err: unknown) => failAttempt(engine, rec, err));
+}
+
+function failAttempt(engine: Engine, rec: TaskRecord, err: unknown): void {
+  console.error(`local-batch: task ${rec.jobId}/${rec.wire.id} failed inside the service:`, err);
+  const attempt = engine.attempts.get(rec);
+  if (engine.closed || !attempt || attempt.abandoned || rec.wire.state !== 'running') return;
+  completeTask(engine, rec, { failureInfo: { category: 'servererror', code: 'TaskExecutionError', message: `The node could not run the task: ${(err as Error).message}` } });
+}
+
+/** The failure of a task whose folders could not be made: the node's fault (disk full, folder blocked), not the user's. */
+function taskDirFailure(rec: TaskRecord, err: unknown): FailureInfo {
+  const code = (err as NodeJS.ErrnoException).code ?? 'Unknown';
+  return {
+    category: 'servererror',
+    code: 'TaskDirectoryCreationFailed',
+    message: `The task's working directory ${rec.wire.nodeInfo?.taskRootDirectory ?? ''}/wd could not be created on the node (${code})`,
+    details: [
+      { name: 'Reason', value: code },
+      { name: 'Message', value: (err as Error).message },
+    ],
+  };
 }
 
 async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Promise<void> {
@@ -88,7 +116,13 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
   const taskDir = rec.taskDir!;
   const wd = path.join(taskDir, 'wd');
   // Off the main thread: directory creation is the costliest step of a start on a busy disk.
-  await mkdir(wd, { recursive: true });
+  try {
+    await makeDirs([wd]);
+  } catch (err) {
+    if (attempt.abandoned || engine.closed) return;
+    completeTask(engine, rec, { failureInfo: taskDirFailure(rec, err) });
+    return;
+  }
   if (attempt.abandoned || engine.closed) return;
   if (!rec.prepared && rec.wire.resourceFiles?.length) {
     try {
@@ -109,7 +143,7 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
     attempt.pid = undefined;
     rec.pid = undefined;
     rec.pidStart = undefined;
-    void afterExit(engine, rec, node, attempt, exitCode);
+    afterExit(engine, rec, node, attempt, exitCode).catch((err: unknown) => failAttempt(engine, rec, err));
   };
   if (engine.faults.takeTaskFailure()) {
     setImmediate(() => onExit(1));
@@ -155,7 +189,7 @@ async function afterExit(engine: Engine, rec: TaskRecord, node: NodeRecord, atte
     info.lastRetryTime = isoTime();
     info.startTime = isoTime();
     engine.touchTask(rec);
-    void runAttempt(engine, rec, node);
+    startAttempt(engine, rec, node);
     return;
   }
   let failureInfo: FailureInfo | undefined;
@@ -255,16 +289,30 @@ export function killTaskProcess(engine: Engine, rec: TaskRecord): void {
   releaseSlot(engine, rec);
 }
 
-function scheduleRetention(engine: Engine, rec: TaskRecord): void {
-  const ms = parseDuration(rec.wire.constraints.retentionTime) ?? UNLIMITED_MS;
+/** Pending retention clean-ups, so a delete or reactivation can cancel them. */
+const retentionTimers = new WeakMap<TaskRecord, NodeJS.Timeout>();
+
+/** Arms the clean-up of a completed task's folder, `delayMs` from now (default: its full retentionTime). */
+export function scheduleRetention(engine: Engine, rec: TaskRecord, delayMs?: number): void {
+  cancelRetention(engine, rec);
+  const ms = delayMs ?? parseDuration(rec.wire.constraints.retentionTime) ?? UNLIMITED_MS;
   if (ms >= 2 ** 31 || !rec.taskDir) return;
-  engine.later(ms, () => cleanupTaskDir(engine, rec));
+  retentionTimers.set(rec, engine.later(Math.max(0, ms), () => {
+    retentionTimers.delete(rec);
+    cleanupTaskDir(engine, rec);
+  }));
+}
+
+/** Cancels the task's pending retention clean-up (task deleted or reactivated). */
+export function cancelRetention(engine: Engine, rec: TaskRecord): void {
+  engine.cancel(retentionTimers.get(rec));
+  retentionTimers.delete(rec);
 }
 
 /** Deletes a completed task's directory once its retention time passed. */
 export function cleanupTaskDir(engine: Engine, rec: TaskRecord): void {
   if (rec.wire.state !== 'completed' || !rec.taskDir) return;
-  removeTaskDir(rec.taskDir);
+  engine.discardDir(rec.taskDir);
   rec.taskDir = undefined;
   rec.cleanedUp = true;
   engine.touchTask(rec);

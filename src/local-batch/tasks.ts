@@ -4,11 +4,10 @@ import { entityHeaders, jsonBody, metadataUrl, readConditions, writeConditions, 
 import { getJob } from './jobs';
 import { checkAllTasksComplete } from './job-lifecycle';
 import { entityReply, listPage, route, type Route } from './routing';
-import { armWallClock, killTaskProcess, stopTask, taskEndedByUser } from './task-runner';
+import { armWallClock, cancelRetention, killTaskProcess, stopTask, taskEndedByUser } from './task-runner';
 import { taskKey, type JobRecord, type TaskRecord, type TaskWire } from './types';
 import { newEntityWire, parseDuration, UNLIMITED, UNLIMITED_MS } from './wire';
 import { parseBody, TaskAddSchema, TaskCollectionSchema, TaskUpdateSchema, type TaskAdd } from './wire-schemas';
-import { removeTaskDir } from './task-dirs';
 
 /** Task operations. */
 export const MAX_COLLECTION_TASKS = 100;
@@ -146,6 +145,7 @@ function reactivateTask(engine: Engine, req: Request, [jobId, taskId]: string[])
   if (task.wire.executionInfo.result !== 'failure') throw conflict('TaskNotFailed', 'Only a failed task can be reactivated.');
   const job = getJob(engine, jobId);
   jobAcceptingTasks(job);
+  cancelRetention(engine, task);
   engine.setTaskState(task, 'active');
   const info = task.wire.executionInfo;
   task.wire.executionInfo = { retryCount: 0, requeueCount: info.requeueCount, ...(info.lastRequeueTime && { lastRequeueTime: info.lastRequeueTime }) };
@@ -159,8 +159,9 @@ function deleteTask(engine: Engine, req: Request, [jobId, taskId]: string[]): Re
   const task = getTask(engine, jobId, taskId);
   writeConditions(req, task.wire);
   killTaskProcess(engine, task);
+  cancelRetention(engine, task);
   engine.unindexTask(task);
-  if (task.taskDir) removeTaskDir(task.taskDir);
+  if (task.taskDir) engine.discardDir(task.taskDir);
   engine.kick();
   checkAllTasksComplete(engine, jobId);
   return { status: 200 };

@@ -1,5 +1,6 @@
 import { ContainerClient } from '@azure/storage-blob';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { hasWildcard, matchFiles } from './glob';
 import type { FailureInfo } from './types';
@@ -97,8 +98,8 @@ export async function uploadOutputFiles(taskDir: string, wd: string, outputs: Ou
     const container = new ContainerClient(destination.containerUrl);
     const wildcard = hasWildcard(output.filePattern);
     const headers = Object.fromEntries((destination.uploadHeaders ?? []).map((h) => [h.name.toLowerCase(), h.value ?? '']));
-    for (const match of matchFiles(wd, output.filePattern)) {
-      if (!existsSync(match.file)) continue;
+    for (const match of await matchFiles(wd, output.filePattern)) {
+      if (!(await stat(match.file).then(() => true, () => false))) continue;
       const name = wildcard ? [destination.path?.replace(/\/$/, ''), match.relative].filter(Boolean).join('/') : (destination.path ?? match.relative);
       uploads.push(async () => {
         try {

@@ -168,6 +168,8 @@ export interface NodeRecord {
   /** Start-task process group, if one is running. */
   startPid?: number;
   startPidStart?: string;
+  /** Why the node is `unusable` (the node's `errors` on the wire). */
+  errors?: { code: string; message: string }[];
 }
 
 export interface PoolRecord {

@@ -1,11 +1,15 @@
 import { BatchServiceClient, BatchSharedKeyCredentials } from '@azure/batch';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LocalBatchAdminClient } from '../../src/local-batch/admin-client';
 import type { FaultSettings } from '../../src/local-batch/faults';
 import { startLocalBatchService, type LocalBatchService } from '../../src/local-batch/server';
+import { LOCAL_BATCH_ACCOUNT, loadStackSettings } from '../../src/config';
+import { ensureLocalSecrets } from '../../src/stack/secrets';
 
 export const TEST_BATCH_ACCOUNT = 'spctest';
 
@@ -104,5 +108,55 @@ export async function withFaults<T>(batch: Pick<TestBatch, 'admin'>, settings: F
     return await fn();
   } finally {
     await batch.admin.setFaults({ operations: {} });
+  }
+}
+
+/** A free TCP port on loopback (a subprocess service keeps one port across restarts, so clients keep their URL). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The local Batch service as its own process (the stack entry point `main.js`), to be killed with SIGKILL and
+ * started again on the same stack folder and port.
+ */
+export class BatchProcess {
+  child: ChildProcess | undefined;
+  readonly url: string;
+  readonly accountName = LOCAL_BATCH_ACCOUNT;
+  readonly accountKey: string;
+
+  constructor(readonly stackDir: string, readonly port: number) {
+    this.url = `http://127.0.0.1:${port}`;
+    this.accountKey = ensureLocalSecrets(loadStackSettings({ SPC_STACK_DIR: stackDir })).batchKey;
+  }
+
+  /** Starts the service and resolves once it answers (the admin endpoint: the SDK backs off for seconds on a refusal). */
+  async start(): Promise<void> {
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, SPC_STACK_DIR: this.stackDir, SPC_BATCH_PORT: String(this.port), SPC_BATCH_ALLOCATION_DELAY_MS: '50' };
+    // Its own process group, so kill -9 of the group takes the service and its process launchers down at once.
+    this.child = spawn(process.execPath, [path.resolve(__dirname, '../../src/local-batch/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'], detached: true });
+    const headers = { 'x-spc-admin-key': this.accountKey };
+    await waitFor('service up', () => fetch(`${this.url}/_admin/stats`, { headers }).then((r) => (r.ok ? true : undefined), () => undefined), 20_000, 10);
+  }
+
+  /** Sends SIGKILL to the service's process group now (synchronously); `exited` resolves when it is gone. */
+  kill9(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    process.kill(-child.pid!, 'SIGKILL');
+    return exited;
+  }
+
+  client(): BatchServiceClient {
+    return batchClient(this.url, this.accountKey, this.accountName);
   }
 }

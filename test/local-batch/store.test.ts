@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { Store } from '../../src/local-batch/store';
 
 describe('local Batch store: snapshot + journal', () => {
-  it('replays upserts and deletes, survives compaction and a torn last line', () => {
+  it('replays upserts and deletes, survives compaction and a torn last line', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'spc-store-'));
     try {
       const records = new Map<string, { n: number }>();
@@ -16,16 +16,16 @@ describe('local Batch store: snapshot + journal', () => {
         const key = `k${i % 10}`;
         records.set(key, { n: i });
         store.touch('task', key, () => records.get(key) ?? null);
-        if (i % 7 === 0) store.flush();
+        if (i % 7 === 0) await store.durable();
       }
       records.delete('k3');
       store.touch('task', 'k3', () => null);
-      store.close();
+      await store.close();
       assert.ok(store.journalSize < 2000, 'compaction emptied the journal at least once');
       appendFileSync(path.join(dir, 'journal.jsonl'), '{"t":"task","k":"k4","v":{"n":-1');
       const reopened = new Store({ dir });
       const loaded = reopened.load();
-      reopened.close();
+      await reopened.close();
       assert.equal(loaded.size, 9);
       assert.equal(loaded.has('task:k3'), false);
       for (let i = 0; i < 10; i++) if (i !== 3) assert.deepEqual(loaded.get(`task:k${i}`)?.v, { n: 90 + i });
