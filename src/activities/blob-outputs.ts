@@ -10,7 +10,9 @@ import type { LadResult } from '../schemas/lad';
 import type { Manifest } from '../schemas/manifest';
 import { MANIFEST_BLOB, poolIdOf } from '../schemas/names';
 import type { Lineage } from '../schemas/lineage';
+import { unpackLads } from '../schemas/packed-lads';
 import type { LadStatus } from '../schemas/progress';
+import type { PackedLads } from '../schemas/run-state';
 import type { NormalisedRunInput } from '../schemas/run-input';
 import { callSignal } from './clients';
 import { mapped, statusOf, toFailure } from './errors';
@@ -18,9 +20,13 @@ import { diffAgainst, lineageOf, readManifestIfAny, writeLineagePointer, type Ru
 import { releaseRun, runLimited, type CleanupTarget } from './cleanup';
 import { merge2020 } from './merge-2020';
 import { mergeRedrive, readManifestForUpdate } from './redrive-manifest';
+import { readLadRecords } from './lad-records';
 import { readUrl } from './sas';
 
 export type ExpectedFiles = 'contract' | string[];
+
+/** Most changed LADs the summary's diff names. */
+const MAX_DIFF_LADS = 100;
 
 /** The expected file names of a LAD. */
 export const expectedFilesOf = (lad: string, expected: ExpectedFiles): string[] =>
@@ -45,8 +51,11 @@ export interface FinalizeRunRequest {
   container: string;
   jobId: string;
   poolId: string;
-  lads: { lad: string; status: LadStatus; note?: string }[];
-  results: LadResult[];
+  /** Every LAD's status, packed (since 0.2); full results are read from the container's LAD records. */
+  packedLads?: PackedLads;
+  /** Before 0.2 (a finalize scheduled by an older worker): every LAD's status and every finished LAD's result. */
+  lads?: { lad: string; status: LadStatus; note?: string }[];
+  results?: LadResult[];
   expectedFiles: ExpectedFiles;
   cleanup: CleanupTarget[];
   /** True when the run created its pool (only then may cleanup delete it). @default pool id is the run's own */
@@ -114,21 +123,22 @@ export function createOutputActivities({ batch, blobs }: { batch: BatchServiceCl
         log.warn('finalize found the container gone (an earlier try cleaned up); releasing only', { runId: req.runId });
         return { finalCheck: { ok: false, problems: 0 }, collated: 0, cleanedUp: await release(), lineage: (await lineageOf(blobs, req)).lineage };
       }
-      const results = new Map(req.results.map((r) => [r.lad, r]));
+      const { lads, results } = await ladsOf(blobs, req);
       const { lineage, previous } = await lineageOf(blobs, req);
       const all = await mapped('list outputs', () => listUnder(container, ''));
       heartbeat();
+      const statuses = new Map(lads.map((l) => [l.lad, l.status]));
       const byLad = new Map<string, StoredFile[]>();
       for (const file of all) {
         const slash = file.name.indexOf('/');
         if (slash <= 0) continue;
         const lad = file.name.slice(0, slash);
-        if (!results.has(lad)) continue;
+        if (!statuses.has(lad)) continue;
         byLad.set(lad, [...(byLad.get(lad) ?? []), { ...file, name: file.name.slice(slash + 1) }]);
       }
 
       const copies: { from: string; to: string }[] = [];
-      for (const { lad, status } of req.lads) {
+      for (const { lad, status } of lads) {
         if (status !== 'succeeded') continue;
         for (const file of byLad.get(lad) ?? []) {
           const to = collationTarget(lad, file.name);
@@ -149,9 +159,9 @@ export function createOutputActivities({ batch, blobs }: { batch: BatchServiceCl
       }
       // A redrive updates its original's manifest, and the final check covers all of the original's LADs.
       const original = req.input.redrive ? await readManifestForUpdate(container) : undefined;
-      const check = finalCheck(original ? original.manifest.lads.map((l) => l.lad) : req.lads.map((l) => l.lad), collated);
+      const check = finalCheck(original ? original.manifest.lads.map((l) => l.lad) : lads.map((l) => l.lad), collated);
 
-      const entries = req.lads.map(({ lad, status, note }) => manifestEntry(lad, status, results.get(lad), byLad.get(lad) ?? [], req.expectedFiles, note));
+      const entries = lads.map(({ lad, status, note }) => manifestEntry(lad, status, results.get(lad), byLad.get(lad) ?? [], req.expectedFiles, note));
       const previousManifest = previous && (await mapped('read previous manifest', () => readManifestIfAny(blobs, previous.container)));
       const diff = previousManifest ? await mapped('diff with previous run', () => diffAgainst(blobs, previousManifest, { container: req.container, lads: entries })) : undefined;
       const own: Manifest = {
@@ -184,13 +194,40 @@ export function createOutputActivities({ batch, blobs }: { batch: BatchServiceCl
         log.info('manifest already written by an earlier try; kept', { runId: req.runId });
       }
       if (req.scheduleId) await writeLineagePointer(blobs, req.scheduleId, req.runId, req.container, previous);
-      const result: Omit<FinalizeRunResult, 'cleanedUp'> = { manifest: MANIFEST_BLOB, finalCheck: { ok: manifest.finalCheck.ok, problems: manifest.finalCheck.problems.length }, collated: copies.length, lineage, ...(diff && { diff }) };
+      // The summary's diff names changed LADs only, a bounded number (the manifest has every LAD's).
+      const result: Omit<FinalizeRunResult, 'cleanedUp'> = { manifest: MANIFEST_BLOB, finalCheck: { ok: manifest.finalCheck.ok, problems: manifest.finalCheck.problems.length }, collated: copies.length, lineage, ...(diff && { diff: boundedDiff(diff) }) };
       heartbeat({ result } satisfies FinalizeProgress);
       const cleanedUp = await release();
       log.info('run finalized', { runId: req.runId, collated: copies.length, finalCheckOk: manifest.finalCheck.ok, cleanedUp, previousRunId: lineage.previousRunId });
       return { ...result, cleanedUp };
     },
   };
+}
+
+/**
+ * Every LAD of the run with its status and note, and the full results of those that finished: from the packed
+ * statuses and the LAD records in the container (since 0.2), or as an older worker passed them.
+ */
+async function ladsOf(blobs: BlobServiceClient, req: FinalizeRunRequest): Promise<{ lads: { lad: string; status: LadStatus; note?: string }[]; results: Map<string, LadResult> }> {
+  if (!req.packedLads) return { lads: req.lads ?? [], results: new Map((req.results ?? []).map((r) => [r.lad, r])) };
+  const { ladOrder, lads: records } = unpackLads(req.packedLads, req.input.lads);
+  const lads = ladOrder.map((lad) => ({ lad, status: records[lad].status, ...(records[lad].note !== undefined && { note: records[lad].note }) }));
+  const finished = ladOrder.filter((lad) => (records[lad].status === 'succeeded' || records[lad].status === 'failed') && !records[lad].result);
+  // Missing records (a child that could not write its own) leave the manifest entry without attempts.
+  const results = await readLadRecords(blobs, req.container, finished);
+  for (const lad of ladOrder) {
+    const rec = records[lad];
+    if (rec.result) results.set(lad, rec.result);
+    // A LAD whose child failed as a workflow has no record: its error is all there is.
+    else if (!results.has(lad) && rec.status === 'failed') results.set(lad, { lad, status: 'failed', attempts: [], error: rec.error ?? 'failed; no result was recorded' });
+  }
+  return { lads, results };
+}
+
+/** Changed LADs only, at most {@link MAX_DIFF_LADS}, with the counts of all. */
+function boundedDiff(diff: RunDiff): RunDiff {
+  const changed = diff.lads.filter((l) => l.added.length || l.missing.length || l.changed.length);
+  return { previousRunId: diff.previousRunId, lads: changed.slice(0, MAX_DIFF_LADS), ladsCompared: diff.lads.length, ladsChanged: changed.length };
 }
 
 function addCollated(map: Map<string, ListedFile[]>, file: ListedFile): void {

@@ -11,6 +11,7 @@ import type { Config } from '../schemas/config';
 import { createBatchTaskActivities } from './batch-tasks';
 import { createOutputActivities } from './blob-outputs';
 import { createControlActivities } from './controls';
+import { createLadRecordActivities } from './lad-records';
 import { createPrepareActivities } from './prepare';
 import { createReaperActivities } from './reaper';
 import { createSmokeActivities } from './smoke';
@@ -79,6 +80,7 @@ function buildActivities(deps: ActivityDeps) {
     ...createPrepareActivities(deps),
     ...createBatchTaskActivities(deps),
     ...createOutputActivities(deps),
+    ...createLadRecordActivities(deps),
     ...createControlActivities(deps),
     ...createReaperActivities(deps),
   };

@@ -11,7 +11,8 @@ export function reportDataFromRun(manifest: Manifest, summary: RunSummary, gener
     finishedAt: summary.finishedAt,
     generatedAt: generatedAt.toISOString(),
     audit: summary.audit,
-    diff: summary.diff,
+    // The manifest's diff has every LAD; the summary's only the changed ones.
+    diff: manifest.diff ?? summary.diff,
     lads: manifest.lads.map((entry) => ({
       lad: entry.lad,
       status: entry.status,

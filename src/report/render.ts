@@ -53,7 +53,8 @@ function auditTrail(data: ReportData): string {
 function diffSection(data: ReportData): string {
   if (!data.diff) return '<p class="empty">No previous run to compare with.</p>';
   const changed = data.diff.lads.filter((l) => l.added.length || l.missing.length || l.changed.length);
-  const head = `<p>Compared with run <b>${e(data.diff.previousRunId)}</b>: ${changed.length} of ${data.diff.lads.length} LADs changed.</p>`;
+  const compared = data.diff.ladsCompared ?? data.diff.lads.length;
+  const head = `<p>Compared with run <b>${e(data.diff.previousRunId)}</b>: ${data.diff.ladsChanged ?? changed.length} of ${compared} LADs changed.</p>`;
   if (changed.length === 0) return head;
   const rows = changed
     .map(

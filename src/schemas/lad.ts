@@ -43,6 +43,8 @@ export const LadResultSchema = z.object({
   /** Files verified (succeeded LADs). */
   fileCount: z.number().int().optional(),
   error: z.string().optional(),
+  /** The child wrote this result to the run's container (`_spc/lads/<LAD>.json`), where finalize reads it. */
+  recorded: z.boolean().optional(),
 });
 export type LadResult = z.infer<typeof LadResultSchema>;
 

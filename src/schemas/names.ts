@@ -29,3 +29,6 @@ export const ladWorkflowIdOf = (runId: string, lad: string): string => `${runId}
 export const INPUTS_PREFIX = 'inputs/';
 /** Blob name of the manifest. */
 export const MANIFEST_BLOB = 'manifest.json';
+
+/** Blob of a LAD's full result (every attempt), written by its child for finalize: outside every LAD's folder. */
+export const ladRecordBlobOf = (lad: string): string => `_spc/lads/${lad}.json`;

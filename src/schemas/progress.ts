@@ -31,6 +31,21 @@ export const PoolTargetSchema = z.object({
 });
 export type PoolTarget = z.infer<typeof PoolTargetSchema>;
 
+/** Most LADs one `progress` reply lists (a page); the counts always cover all. */
+export const MAX_PROGRESS_PAGE = 1000;
+/** LADs listed when the query names no limit. */
+export const DEFAULT_PROGRESS_PAGE = 500;
+/** Durations a reply carries for an ETA (a sample of the finished LADs). */
+export const MAX_DURATION_SAMPLE = 500;
+
+/** Argument of the `progress` query (optional): which LADs to list, by state and page. */
+export const ProgressRequestSchema = z.object({
+  status: LadStatusSchema.optional(),
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(0).max(MAX_PROGRESS_PAGE).default(DEFAULT_PROGRESS_PAGE),
+}).strict();
+export type ProgressRequest = z.input<typeof ProgressRequestSchema>;
+
 /** Reply of the `progress` query. */
 export const RunProgressSchema = z.object({
   runId: z.string(),
@@ -45,9 +60,11 @@ export const RunProgressSchema = z.object({
     failed: z.number().int(),
     cancelled: z.number().int(),
   }),
-  /** Per LAD: state, attempts so far, duration once finished (ms). */
+  /** One page of LADs in run order (those of `page.status` when given): state, attempts so far, duration once finished (ms). */
   lads: z.array(z.object({ lad: z.string(), status: LadStatusSchema, attempts: z.number().int(), durationMs: z.number().optional() })),
-  /** Durations of finished LADs in milliseconds, for an ETA. */
+  /** Which page `lads` is: `matching` LADs in all for the filter; the next page starts at offset + lads.length. */
+  page: z.object({ status: LadStatusSchema.optional(), offset: z.number().int(), limit: z.number().int(), matching: z.number().int() }).optional(),
+  /** Durations of succeeded LADs in milliseconds, for an ETA (up to {@link MAX_DURATION_SAMPLE}). */
   finishedDurationsMs: z.array(z.number()),
   pool: PoolTargetSchema.optional(),
   audit: z.array(AuditEntrySchema),

@@ -31,6 +31,9 @@ export const ReportDiffSchema = z.object({
       unchanged: z.number().int(),
     }),
   ),
+  /** Set when `lads` lists changed LADs only (a run's summary): how many were compared and how many changed. */
+  ladsCompared: z.number().int().optional(),
+  ladsChanged: z.number().int().optional(),
 });
 
 /** Everything the run report shows; built from the run's summary and manifest. */

@@ -4,6 +4,9 @@ import { LineageSchema } from './lineage';
 import { RunStatusSchema, AuditEntrySchema } from './progress';
 import { ReportDiffSchema } from './report';
 
+/** Most failed LADs a summary lists. */
+export const MAX_SUMMARY_FAILURES = 100;
+
 /** What spcRun returns. Contains no secrets: names of blobs, never URLs with tokens. */
 export const RunSummarySchema = z.object({
   runId: z.string(),
@@ -14,14 +17,19 @@ export const RunSummarySchema = z.object({
   /** Blob name of the manifest in the container, when written. */
   manifest: z.string().optional(),
   counts: z.object({ total: z.number().int(), succeeded: z.number().int(), failed: z.number().int(), cancelled: z.number().int() }),
-  /** LADs that failed for good, each with its last attempt (stderr tail included). */
+  /**
+   * LADs that failed for good (the first {@link MAX_SUMMARY_FAILURES}), the first few with their last attempt
+   * (stderr tail included); every LAD is in the manifest.
+   */
   failures: z.array(z.object({ lad: z.string(), attempts: z.number().int(), lastAttempt: LadAttemptSchema.optional(), error: z.string().optional() })),
+  /** Failed LADs left out of `failures`. */
+  failuresOmitted: z.number().int().optional(),
   finalCheck: z.object({ ok: z.boolean(), problems: z.number().int() }).optional(),
   collated: z.number().int().optional(),
   cleanedUp: z.array(z.string()),
   reason: z.string().optional(),
   lineage: LineageSchema.optional(),
-  /** Per-LAD changes against the previous run of the same schedule (when there is one). */
+  /** Per-LAD changes against the previous run of the same schedule (when there is one); changed LADs only, bounded (all in the manifest). */
   diff: ReportDiffSchema.optional(),
   audit: z.array(AuditEntrySchema),
   startedAt: z.string(),

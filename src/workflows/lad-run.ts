@@ -7,7 +7,10 @@
 import {
   ApplicationFailure,
   getExternalWorkflowHandle,
+  log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
@@ -16,16 +19,33 @@ import type { SpcActivities } from '../activities';
 import { LadRunInputSchema, type LadAttempt, type LadResult, type LadRunInput } from '../schemas/lad';
 import { formatIssues } from '../schemas/issues';
 import { taskIdOf } from '../schemas/names';
-import { awaitActivityOptions, controlActivityOptions } from './activity-options';
+import { awaitActivityOptions, controlActivityOptions, recordActivityOptions } from './activity-options';
 import { ladRetryingSignal } from './messages';
 import { countLadCompleted, countLadFailed, countLadRetried, recordTaskDuration } from './metrics';
+import { LAD_RECORD } from './patches';
 import { SpcStatusKey } from './search-attributes';
 
-/** Runs one LAD to success or to its last attempt. Never throws for a LAD failure: the result says `failed`. */
+/**
+ * Runs one LAD to success or to its last attempt. Never throws for a LAD failure: the result says `failed`. The
+ * result is also written to the run's container, where finalize reads it (the parent keeps only a compact record).
+ */
 export async function ladRun(raw: LadRunInput): Promise<LadResult> {
   const parsed = LadRunInputSchema.safeParse(raw);
   if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid ladRun input: ${formatIssues(parsed.error)}`, 'InvalidInputError');
-  const input = parsed.data;
+  const result = await runAttempts(parsed.data);
+  if (!patched(LAD_RECORD)) return result;
+  const { recordLadResult } = proxyLocalActivities<SpcActivities>({ ...recordActivityOptions, summary: `record ${result.lad}'s result in the run's container` });
+  try {
+    await recordLadResult({ container: parsed.data.container, result });
+  } catch (err) {
+    // Unrecorded, the parent keeps the whole result for finalize instead: the LAD's outcome is not lost.
+    log.warn('could not record the LAD result in the container', { lad: result.lad, error: (err as Error).message });
+    return result;
+  }
+  return { ...result, recorded: true };
+}
+
+async function runAttempts(input: LadRunInput): Promise<LadResult> {
   const { awaitLadTask } = proxyActivities<SpcActivities>(awaitActivityOptions(input.timeouts.heartbeatMs, input.timeouts.runMs));
   const { verifyLadOutputs } = proxyActivities<SpcActivities>(controlActivityOptions);
 

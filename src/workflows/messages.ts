@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ControlRequest, ScaleRequest } from '../schemas/control';
-import type { PoolTarget, RunProgress } from '../schemas/progress';
+import type { PoolTarget, ProgressRequest, RunProgress } from '../schemas/progress';
 
 /** Stop starting LADs and disable the Batch job with `wait` (running tasks finish). */
 export const pauseSignal = defineSignal<[ControlRequest?]>('pause');
@@ -16,8 +16,11 @@ export const scalePoolSignal = defineSignal<[ScaleRequest]>('scalePool');
 export const cancelSignal = defineSignal<[ControlRequest?]>('cancel');
 /** Resize the run's pool; rejected before acceptance if the sizes are invalid; replies with the new target. */
 export const scalePoolUpdate = defineUpdate<PoolTarget, [ScaleRequest]>('scalePool');
-/** Counts by state, per-LAD state, pool target, paused or not, and the audit trail. */
-export const progressQuery = defineQuery<RunProgress>('progress');
+/**
+ * Counts by state, pool target, paused or not, the audit trail, and one page of per-LAD states (by default the first
+ * 500 LADs; ask for `{ status, offset, limit }` for others, limit up to 1,000).
+ */
+export const progressQuery = defineQuery<RunProgress, [ProgressRequest?]>('progress');
 
 /** Sent by a ladRun child to its parent when an attempt failed and will be retried (failures only). */
 export const ladRetryingSignal = defineSignal<[{ lad: string; attempt: number }]>('ladRetrying');

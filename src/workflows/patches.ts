@@ -16,3 +16,8 @@ export const RELEASE_ON_FAILURE = 'spc-0.2-release-on-failure';
 export const FINALIZE_ONCE = 'spc-0.2-finalize-once';
 /** spcRun's prepare is not cancellable: a cancel waits for it, so no pool or job is created after cleanup ran. */
 export const PREPARE_WHOLE = 'spc-0.2-prepare-whole';
+/** Release 0.2 (issue 13, 10,000 LADs): */
+/** ladRun writes its result to the run's container (`_spc/lads/<LAD>.json`) before returning it. */
+export const LAD_RECORD = 'spc-0.2-lad-record';
+/** spcRun carries its state across continue-as-new packed (a few characters per LAD). */
+export const PACKED_STATE = 'spc-0.2-packed-state';

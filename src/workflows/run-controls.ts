@@ -41,7 +41,7 @@ export function registerControls(state: RunState, onChange: () => void): { run()
     return undefined;
   };
 
-  setHandler(progressQuery, () => progressOf(state));
+  setHandler(progressQuery, (request) => progressOf(state, request ?? {}));
   setHandler(pauseSignal, (raw) => {
     const req = parse(ControlRequestSchema, raw, 'pause');
     if (req && applyPause(state, Date.now(), req.reason)) {

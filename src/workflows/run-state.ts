@@ -3,13 +3,23 @@
  * wires signals, updates and child results to these functions.
  */
 import type { LadResult } from '../schemas/lad';
-import type { AuditEntry, LadStatus, PoolTarget, RunProgress, RunStatus } from '../schemas/progress';
+import { formatIssues } from '../schemas/issues';
+import { packLads, unpackLads } from '../schemas/packed-lads';
+import { MAX_DURATION_SAMPLE, ProgressRequestSchema, type AuditEntry, type LadStatus, type PoolTarget, type ProgressRequest, type RunProgress, type RunStatus } from '../schemas/progress';
 import type { NormalisedRunInput } from '../schemas/run-input';
-import type { RunState } from '../schemas/run-state';
-import type { RunSummary } from '../schemas/summary';
+import type { PackedRunState, RunState } from '../schemas/run-state';
+import { MAX_SUMMARY_FAILURES, type RunSummary } from '../schemas/summary';
 
 /** Audit entries kept (oldest dropped first), so the state and the query reply stay small. */
 export const MAX_AUDIT_ENTRIES = 200;
+/** Failed LADs whose last attempt (with its stderr tail) the parent keeps for the summary. */
+export const MAX_KEPT_LAST_ATTEMPTS = 20;
+/** Failed LADs whose error line the parent keeps (the rest have theirs in their record in the container). */
+export const MAX_KEPT_ERRORS = MAX_SUMMARY_FAILURES;
+/** Whole results kept of LADs whose child could not record theirs (beyond, the manifest gets the compact record). */
+export const MAX_KEPT_RESULTS = 50;
+/** Longest error line kept per failed LAD. */
+export const MAX_ERROR_CHARS = 300;
 
 /** A fresh run over `lads`, all queued. */
 export function newRunState(input: NormalisedRunInput, lads: readonly string[], nowMs: number): RunState {
@@ -64,14 +74,39 @@ export function markRetrying(state: RunState, lad: string, attempt: number): voi
   rec.attempts = Math.max(rec.attempts, attempt);
 }
 
-/** Records a child's result. A LAD is finished once: a second result for it is ignored (never counted twice). */
+/**
+ * Records a child's result, compactly: status, attempts, duration, and for a failure its error (and its last attempt
+ * for the first few). The whole result is kept only when the child did not write it to storage (before 0.2, or
+ * the write failed), for the first few such LADs.
+ * A LAD is finished once: a second result for it is ignored (never counted twice).
+ */
 export function markFinished(state: RunState, result: LadResult): boolean {
   const rec = state.lads[result.lad];
   if (!rec || isFinished(rec.status)) return false;
   rec.status = result.status;
   rec.attempts = Math.max(rec.attempts, result.attempts.length);
-  rec.result = result;
+  if (result.durationMs !== undefined) rec.durationMs = result.durationMs;
+  if (result.status === 'failed') {
+    if (result.error && countKept(state, 'error') < MAX_KEPT_ERRORS) rec.error = result.error.slice(0, MAX_ERROR_CHARS);
+    const last = result.attempts.at(-1);
+    if (last && countKept(state, 'lastAttempt') < MAX_KEPT_LAST_ATTEMPTS) rec.lastAttempt = last;
+  }
+  if (!result.recorded && result.attempts.length > 0 && countKept(state, 'result') < MAX_KEPT_RESULTS) rec.result = result;
   return true;
+}
+
+const countKept = (state: RunState, field: 'error' | 'lastAttempt' | 'result'): number => state.ladOrder.reduce((n, lad) => n + (state.lads[lad][field] !== undefined ? 1 : 0), 0);
+
+/** The state as carried across continue-as-new (`inputLads`: the input's list, carried beside it). */
+export function packRunState(state: RunState, inputLads: readonly string[] | undefined): PackedRunState {
+  const { ladOrder, lads, ...rest } = state;
+  return { ...rest, format: 2, lads: packLads(ladOrder, lads, inputLads) };
+}
+
+/** The state back from {@link packRunState}. */
+export function unpackRunState(packed: PackedRunState, inputLads: readonly string[] | undefined): RunState {
+  const { format: _format, lads, ...rest } = packed;
+  return { ...rest, ...unpackLads(lads, inputLads) };
 }
 
 /**
@@ -160,36 +195,45 @@ export function finalStatus(state: RunState): RunStatus {
   return 'completed';
 }
 
-/** Reply of the `progress` query. */
-export function progressOf(state: RunState): RunProgress {
-  const lads = state.ladOrder.map((lad) => {
+/** LAD counts by state, in one pass. */
+export function countsOf(state: RunState): RunProgress['counts'] {
+  const counts = { total: state.ladOrder.length, queued: 0, running: 0, retrying: 0, succeeded: 0, failed: 0, cancelled: 0 };
+  for (const lad of state.ladOrder) counts[state.lads[lad].status] += 1;
+  return counts;
+}
+
+/**
+ * Reply of the `progress` query: counts of all LADs, and one page of them (by state, offset and limit), so the
+ * reply stays small whatever the run's size. An invalid request throws (the query fails, naming the field).
+ */
+export function progressOf(state: RunState, request: ProgressRequest = {}): RunProgress {
+  const parsed = ProgressRequestSchema.safeParse(request);
+  if (!parsed.success) throw new Error(`invalid progress request: ${formatIssues(parsed.error)}`);
+  const { status, offset, limit } = parsed.data;
+  const matching = status ? state.ladOrder.filter((lad) => state.lads[lad].status === status) : state.ladOrder;
+  const lads = matching.slice(offset, offset + limit).map((lad) => {
     const rec = state.lads[lad];
-    return { lad, status: rec.status, attempts: rec.attempts, ...(rec.result?.durationMs !== undefined && { durationMs: rec.result.durationMs }) };
+    return { lad, status: rec.status, attempts: rec.attempts, ...(rec.durationMs !== undefined && { durationMs: rec.durationMs }) };
   });
+  const finishedDurationsMs: number[] = [];
+  for (const lad of state.ladOrder) {
+    if (finishedDurationsMs.length >= MAX_DURATION_SAMPLE) break;
+    const rec = state.lads[lad];
+    if (rec.status === 'succeeded' && rec.durationMs !== undefined) finishedDurationsMs.push(rec.durationMs);
+  }
   return {
     runId: state.runId,
     status: state.status,
     paused: state.paused,
-    counts: {
-      total: state.ladOrder.length,
-      queued: countIn(state, 'queued'),
-      running: countIn(state, 'running'),
-      retrying: countIn(state, 'retrying'),
-      succeeded: countIn(state, 'succeeded'),
-      failed: countIn(state, 'failed'),
-      cancelled: countIn(state, 'cancelled'),
-    },
+    counts: countsOf(state),
     lads,
-    finishedDurationsMs: lads.flatMap((l) => (l.durationMs !== undefined && l.status === 'succeeded' ? [l.durationMs] : [])),
+    page: { ...(status && { status }), offset, limit, matching: matching.length },
+    finishedDurationsMs,
     ...(state.pool && { pool: state.pool }),
     audit: [...state.audit],
     startedAt: state.startedAt,
   };
 }
-
-/** The results of finished LADs, in LAD order (for the manifest). */
-export const finishedResults = (state: RunState): LadResult[] =>
-  state.ladOrder.flatMap((lad) => (state.lads[lad].result ? [state.lads[lad].result] : []));
 
 /** Builds the run's summary. */
 export function summaryOf(
@@ -197,13 +241,13 @@ export function summaryOf(
   nowMs: number,
   extra: Pick<RunSummary, 'manifest' | 'finalCheck' | 'collated' | 'cleanedUp' | 'lineage' | 'diff'>,
 ): RunSummary {
-  const failures = state.ladOrder
-    .filter((lad) => state.lads[lad].status === 'failed')
-    .map((lad) => {
-      const result = state.lads[lad].result;
-      const lastAttempt = result?.attempts.at(-1);
-      return { lad, attempts: state.lads[lad].attempts, ...(lastAttempt && { lastAttempt }), ...(result?.error && { error: result.error }) };
-    });
+  const failed = state.ladOrder.filter((lad) => state.lads[lad].status === 'failed');
+  const failures = failed.slice(0, MAX_SUMMARY_FAILURES).map((lad) => {
+    const rec = state.lads[lad];
+    const lastAttempt = rec.lastAttempt ?? rec.result?.attempts.at(-1);
+    const error = rec.error ?? rec.result?.error;
+    return { lad, attempts: rec.attempts, ...(lastAttempt && { lastAttempt }), ...(error && { error }) };
+  });
   const started = Date.parse(state.startedAt);
   return {
     runId: state.runId,
@@ -217,6 +261,7 @@ export function summaryOf(
       cancelled: countIn(state, 'cancelled'),
     },
     failures,
+    ...(failed.length > failures.length && { failuresOmitted: failed.length - failures.length }),
     ...(state.stop && { reason: state.stop.reason }),
     audit: [...state.audit],
     startedAt: state.startedAt,

@@ -28,11 +28,12 @@ import {
 import type { SpcActivities } from '../activities';
 import { containerOf, jobIdOf, ladWorkflowIdOf, poolIdOf } from '../schemas/names';
 import { parseRunInput, type NormalisedRunInput, type RawRunInput } from '../schemas/run-input';
-import { RunStateSchema, type RunState } from '../schemas/run-state';
+import { packLads } from '../schemas/packed-lads';
+import { PackedRunStateSchema, RunStateSchema, type PackedRunState, type RunState } from '../schemas/run-state';
 import type { RunSummary } from '../schemas/summary';
 import { controlActivityOptions, finalizeActivityOptions } from './activity-options';
 import { ladRun } from './lad-run';
-import { FINALIZE_ONCE, LAD_CANCELLED_ALONE, PREPARE_WHOLE, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
+import { FINALIZE_ONCE, LAD_CANCELLED_ALONE, PACKED_STATE, PREPARE_WHOLE, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
 import { registerControls } from './run-controls';
 import { publishRunMemo } from './run-memo';
 import * as rs from './run-state';
@@ -60,11 +61,11 @@ interface Wakeup {
 }
 
 /** Runs the SPC pipeline over a list of LADs; `carried` is only given by continue-as-new. */
-export async function spcRun(raw: RawRunInput, carried?: RunState): Promise<RunSummary> {
+export async function spcRun(raw: RawRunInput, carried?: PackedRunState | RunState): Promise<RunSummary> {
   const parsed = parseRunInput(raw, workflowInfo().workflowId);
   if (!parsed.ok) throw ApplicationFailure.nonRetryable(parsed.message, 'InvalidInputError');
   const input = parsed.input;
-  const state: RunState = carried ? RunStateSchema.parse(carried) : rs.newRunState(input, input.lads ?? [], Date.now());
+  const state: RunState = carried ? carriedState(carried, input) : rs.newRunState(input, input.lads ?? [], Date.now());
   const wakeup: Wakeup = { flag: false };
   const controls = registerControls(state, () => (wakeup.flag = true));
   upsertSearchAttributes([
@@ -94,7 +95,7 @@ export async function spcRun(raw: RawRunInput, carried?: RunState): Promise<RunS
       await condition(() => controls.idle() && allHandlersFinished());
       state.continuedAsNew += 1;
       log.info('continuing as new', { runId: state.runId, historyLength: workflowInfo().historyLength });
-      return await continueAsNew<typeof spcRun>(input, state);
+      return await continueAsNew<typeof spcRun>(input, patched(PACKED_STATE) ? rs.packRunState(state, input.lads) : state);
     }
     if (state.stop) await stopChildren(state, children, inFlight);
     await condition(() => controls.idle());
@@ -119,6 +120,12 @@ export async function spcRun(raw: RawRunInput, carried?: RunState): Promise<RunS
     });
     throw err;
   }
+}
+
+/** The state a continue-as-new carried: packed since 0.2, whole before. */
+function carriedState(carried: PackedRunState | RunState, input: NormalisedRunInput): RunState {
+  if ('format' in carried) return rs.unpackRunState(PackedRunStateSchema.parse(carried), input.lads);
+  return RunStateSchema.parse(carried);
 }
 
 /** The names a run's job, pool and container have (derived, so known before prepare has finished). */
@@ -277,8 +284,8 @@ async function finalize(input: NormalisedRunInput, state: RunState): Promise<Run
     ? await finalizeRun({
         runId: state.runId,
         ...state.prepared,
-        lads: state.ladOrder.map((lad) => ({ lad, status: state.lads[lad].status, ...(state.lads[lad].note && { note: state.lads[lad].note }) })),
-        results: rs.finishedResults(state),
+        // Packed (a few characters per LAD): finalize reads each LAD's full result from the container.
+        packedLads: packLads(state.ladOrder, state.lads, input.lads),
         expectedFiles: input.outputs.expectedFiles,
         cleanup: outcome === 'completed' ? input.cleanup.onSuccess : input.cleanup.onFailure,
         poolCreated: state.prepared.poolCreated ?? input.pool.id === 'create',
