@@ -85,7 +85,7 @@ export function registerRedrive(program: Command): void {
         const { status } = await client.workflow.getHandle(runId).describe().catch((err: unknown) => notFound(err, `run ${runId}`));
         if (status.name === 'RUNNING') throw new CliError(`run ${runId} is still running; redrive it once it has finished`, ExitCode.usage);
         const original = await originalInput(client, runId);
-        const parsed = parseRunInput(original.raw, runId);
+        const parsed = parseRunInput(original.raw, runId, { dropUnknownKeys: true });
         if (!parsed.ok) throw new CliError(`run ${runId}: ${parsed.message}`);
         const manifest = await readManifest(createBlobServiceClient(config).getContainerClient(containerOf(parsed.input.runId))).catch((err: unknown) => {
           throw new CliError(`run ${runId}: cannot read its manifest.json (${(err as Error).message}); only finalized runs can be redriven`, ExitCode.notFound);

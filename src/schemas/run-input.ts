@@ -17,14 +17,14 @@ export const RunIdSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,55}$/, `must be 1-${MAX_RUN_ID_LENGTH} letters, digits, "-" or "_", starting with a letter or digit`);
 
 /** A blob in the configured storage account. */
-export const BlobRefSchema = z.object({
+export const BlobRefSchema = z.strictObject({
   container: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name'),
   blob: z.string().min(1, 'must not be empty').max(1024),
 });
 export type BlobRef = z.infer<typeof BlobRefSchema>;
 
 /** Options of the offline `spenser-sim` recipe (all optional; see src/recipes/spenser-sim). */
-export const SimOptionsSchema = z.object({
+export const SimOptionsSchema = z.strictObject({
   /** Wall-clock time each simulated LAD takes, in milliseconds. @default 2000 */
   durationMs: z.number().int().min(0).max(3_600_000).default(2000),
   /** Row-count scale of the files written. @default 0.05 */
@@ -36,7 +36,7 @@ export const SimOptionsSchema = z.object({
 });
 
 /** An input file of a custom recipe: a blob copied into the task's working directory. */
-export const InputFileSchema = z.object({
+export const InputFileSchema = z.strictObject({
   source: BlobRefSchema,
   /** Path relative to the task working directory; no `..`. */
   filePath: z.string().regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]+$/, 'must be a relative path of letters, digits, ".", "_", "-", "/"'),
@@ -45,9 +45,9 @@ export type InputFile = z.infer<typeof InputFileSchema>;
 
 /** Which recipe runs per LAD. */
 export const RecipeSchema = z.discriminatedUnion('name', [
-  z.object({ name: z.literal('spenser-sim'), options: SimOptionsSchema.prefault({}) }),
-  z.object({ name: z.literal('spenser') }),
-  z.object({
+  z.strictObject({ name: z.literal('spenser-sim'), options: SimOptionsSchema.prefault({}) }),
+  z.strictObject({ name: z.literal('spenser') }),
+  z.strictObject({
     name: z.literal('custom'),
     /** Command run by bash in the task's working directory; `{lad}` is replaced by the (validated) LAD code. */
     command: z.string().min(1).max(8000),
@@ -67,17 +67,27 @@ export const RecipeSchema = z.discriminatedUnion('name', [
 ], { error: (i) => (i.code === 'invalid_union' ? 'must name a known recipe: "spenser-sim", "spenser" or "custom"' : undefined) });
 export type Recipe = z.infer<typeof RecipeSchema>;
 
-export const PoolSpecSchema = z.object({
-  /** An existing pool's id to reuse, or "create" for a pool named after the run. @default "create" */
-  id: z.union([z.literal('create'), RunIdSchema]).default('create'),
-  vmSize: z.string().min(1).default('standard_d2s_v3'),
-  dedicatedNodes: z.number().int().min(0, 'must be >= 0').max(1000).default(2),
-  lowPriorityNodes: z.number().int().min(0, 'must be >= 0').max(1000).default(0),
-  taskSlotsPerNode: z.number().int().min(1).max(256).default(1),
-}).refine((p) => p.dedicatedNodes + p.lowPriorityNodes > 0, { message: 'needs at least one node', path: ['dedicatedNodes'] });
+/** An Azure VM size name as Batch takes it, e.g. `Standard_D2s_v3`, `standard_e64-16ds_v4` (case-insensitive). */
+export const VM_SIZE_REGEX = /^(standard|basic)_[a-z0-9]+([_-][a-z0-9]+)*$/i;
+
+export const PoolSpecSchema = z
+  .strictObject({
+    /** An existing pool's id to reuse, or "create" for a pool named after the run. @default "create" */
+    id: z.union([z.literal('create'), RunIdSchema]).default('create'),
+    vmSize: z.string().regex(VM_SIZE_REGEX, 'must be an Azure VM size such as "Standard_D2s_v3"').default('standard_d2s_v3'),
+    dedicatedNodes: z.number().int().min(0, 'must be >= 0').max(1000).default(2),
+    /** Spot nodes (Azure's successor of low-priority nodes; Batch's API still calls them low-priority). @default 0 */
+    spotNodes: z.number().int().min(0, 'must be >= 0').max(1000).optional(),
+    /** The old name of `spotNodes`, still accepted. @default 0 */
+    lowPriorityNodes: z.number().int().min(0, 'must be >= 0').max(1000).optional(),
+    taskSlotsPerNode: z.number().int().min(1).max(256).default(1),
+  })
+  .refine((p) => p.spotNodes === undefined || p.lowPriorityNodes === undefined, { message: 'give spotNodes or its old name lowPriorityNodes, not both', path: ['spotNodes'] })
+  .transform(({ spotNodes, lowPriorityNodes, ...p }) => ({ ...p, lowPriorityNodes: spotNodes ?? lowPriorityNodes ?? 0 }))
+  .refine((p) => p.dedicatedNodes + p.lowPriorityNodes > 0, { message: 'needs at least one node', path: ['dedicatedNodes'] });
 export type PoolSpec = z.infer<typeof PoolSpecSchema>;
 
-export const RetrySchema = z.object({
+export const RetrySchema = z.strictObject({
   /** Attempts per LAD, the first included. @default 3 */
   maxAttempts: z.number().int().min(1).max(100).default(3),
   /** Delay before the second attempt, in milliseconds. @default 30000 */
@@ -86,7 +96,7 @@ export const RetrySchema = z.object({
   backoffCoefficient: z.number().min(1).max(10).default(2),
 });
 
-export const TimeoutsSchema = z.object({
+export const TimeoutsSchema = z.strictObject({
   /** Wall clock per Batch task, in milliseconds (Batch kills it after). @default 6 hours */
   taskMs: z.number().int().min(1000).default(6 * 3_600_000),
   /** The whole run, in milliseconds; past it the run stops like a cancel and ends `failed`. @default 7 days */
@@ -99,7 +109,7 @@ export const TimeoutsSchema = z.object({
 const cleanupTargets = z
   .union([z.literal('nothing'), z.array(z.enum(['job', 'pool', 'container']))])
   .transform((v) => (v === 'nothing' ? [] : [...new Set(v)]));
-export const CleanupSchema = z.object({
+export const CleanupSchema = z.strictObject({
   /** What to delete when every LAD succeeded. @default ["job", "pool"] */
   onSuccess: cleanupTargets.default(['job', 'pool']),
   /** What to delete otherwise (failures, cancel, timeout, terminate). @default ["job", "pool"] */
@@ -107,16 +117,16 @@ export const CleanupSchema = z.object({
 });
 
 export const FailureThresholdSchema = z
-  .object({ count: z.number().int().min(0).optional(), percent: z.number().min(0).max(100).optional() })
+  .strictObject({ count: z.number().int().min(0).optional(), percent: z.number().min(0).max(100).optional() })
   .refine((t) => t.count !== undefined || t.percent !== undefined, { message: 'give count or percent' });
 
-export const OutputsSchema = z.object({
+export const OutputsSchema = z.strictObject({
   /** Expected file names per LAD ("{lad}" is replaced), or "contract" for the 69 files of the output contract. */
   expectedFiles: z.union([z.literal('contract'), z.array(z.string().min(1)).min(1)]).default('contract'),
 });
 
 /** Set by `spc redrive`: this run re-runs some LADs of a finished run, into that run's container. */
-export const RedriveSchema = z.object({
+export const RedriveSchema = z.strictObject({
   /** The original run's id. */
   of: RunIdSchema,
   /** The original run's container (its outputs and manifest.json, updated per LAD by this run). */
@@ -209,10 +219,28 @@ export type ParsedRunInput = { ok: true; input: NormalisedRunInput } | { ok: fal
 
 /**
  * Validates a raw run input and fills in defaults; the run id defaults to one derived from the workflow id.
+ * Unknown keys anywhere are refused, unless `dropUnknownKeys` (a run started before 0.2, when nested unknown keys
+ * were silently dropped, must go on parsing as it did).
  * @returns `{ ok: false, message }` naming every bad field (never throws), so workflows can fail non-retryably.
  */
-export function parseRunInput(raw: unknown, workflowId: string): ParsedRunInput {
-  const result = RunInputSchema.safeParse(raw ?? {});
+export function parseRunInput(raw: unknown, workflowId: string, options: { dropUnknownKeys?: boolean } = {}): ParsedRunInput {
+  let value: unknown = raw ?? {};
+  let result = RunInputSchema.safeParse(value);
+  // Each pass drops the unknown keys zod reported (nested ones surface once their parent parses).
+  for (let pass = 0; pass < 8 && options.dropUnknownKeys && !result.success && result.error.issues.every((i) => i.code === 'unrecognized_keys'); pass++) {
+    value = withoutKeys(value, result.error.issues as { path: PropertyKey[]; keys: string[] }[]);
+    result = RunInputSchema.safeParse(value);
+  }
   if (!result.success) return { ok: false, message: `invalid run input: ${formatIssues(result.error).split('\n').join('; ')}` };
   return { ok: true, input: { ...result.data, runId: result.data.runId ?? runIdFromWorkflowId(workflowId) } };
+}
+
+/** A deep copy of `value` without the keys named at each path. */
+function withoutKeys(value: unknown, drops: { path: PropertyKey[]; keys: string[] }[]): unknown {
+  const copy = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+  for (const { path, keys } of drops) {
+    const target = path.reduce<unknown>((node, key) => (node as Record<PropertyKey, unknown> | undefined)?.[key], copy) as Record<string, unknown> | undefined;
+    for (const key of keys) if (target) delete target[key];
+  }
+  return copy;
 }

@@ -21,3 +21,5 @@ export const PREPARE_WHOLE = 'spc-0.2-prepare-whole';
 export const LAD_RECORD = 'spc-0.2-lad-record';
 /** spcRun carries its state across continue-as-new packed (a few characters per LAD). */
 export const PACKED_STATE = 'spc-0.2-packed-state';
+/** spcRun refuses unknown keys anywhere in its input (0.1 dropped nested ones silently). */
+export const STRICT_INPUT = 'spc-0.2-strict-input';

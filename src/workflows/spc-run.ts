@@ -33,7 +33,7 @@ import { PackedRunStateSchema, RunStateSchema, type PackedRunState, type RunStat
 import type { RunSummary } from '../schemas/summary';
 import { controlActivityOptions, finalizeActivityOptions } from './activity-options';
 import { ladRun } from './lad-run';
-import { FINALIZE_ONCE, LAD_CANCELLED_ALONE, PACKED_STATE, PREPARE_WHOLE, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
+import { FINALIZE_ONCE, LAD_CANCELLED_ALONE, PACKED_STATE, PREPARE_WHOLE, STRICT_INPUT, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
 import { registerControls } from './run-controls';
 import { publishRunMemo } from './run-memo';
 import * as rs from './run-state';
@@ -62,7 +62,8 @@ interface Wakeup {
 
 /** Runs the SPC pipeline over a list of LADs; `carried` is only given by continue-as-new. */
 export async function spcRun(raw: RawRunInput, carried?: PackedRunState | RunState): Promise<RunSummary> {
-  const parsed = parseRunInput(raw, workflowInfo().workflowId);
+  // Unknown keys are refused from 0.2 on; runs begun before (and their continuations) drop them as they did then.
+  const parsed = parseRunInput(raw, workflowInfo().workflowId, { dropUnknownKeys: carried !== undefined || !patched(STRICT_INPUT) });
   if (!parsed.ok) throw ApplicationFailure.nonRetryable(parsed.message, 'InvalidInputError');
   const input = parsed.input;
   const state: RunState = carried ? carriedState(carried, input) : rs.newRunState(input, input.lads ?? [], Date.now());

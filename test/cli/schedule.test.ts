@@ -89,15 +89,15 @@ describe('spc schedule: nightly regenerations through Temporal Schedules', () =>
     assert.equal(second.lineage?.previousRunId, first.runId);
     assert.equal(second.lineage?.inputHash, first.lineage?.inputHash);
     assert.match(second.lineage?.recipeVersion ?? '', /^spenser-sim@[0-9a-f]{12}$/);
-    // spenser-sim is deterministic: nothing changed.
+    // spenser-sim is deterministic: nothing changed. The summary names changed LADs only; the manifest has all.
     assert.equal(second.diff?.previousRunId, first.runId);
-    assert.deepEqual(second.diff?.lads.map((l) => [l.lad, l.added.length, l.missing.length, l.changed.length, l.unchanged]), [
+    assert.deepEqual([second.diff?.ladsCompared, second.diff?.ladsChanged, second.diff?.lads.length], [2, 0, 0]);
+    const manifest = json<Manifest>({ code: 0, stdout: (await env.blobs.getContainerClient(second.container!).getBlobClient('manifest.json').downloadToBuffer()).toString(), stderr: '' });
+    assert.equal(manifest.lineage?.previousRunId, first.runId);
+    assert.deepEqual(manifest.diff?.lads.map((l) => [l.lad, l.added.length, l.missing.length, l.changed.length, l.unchanged]), [
       ['E06000001', 0, 0, 0, 69],
       ['S12000033', 0, 0, 0, 69],
     ]);
-    const manifest = json<Manifest>({ code: 0, stdout: (await env.blobs.getContainerClient(second.container!).getBlobClient('manifest.json').downloadToBuffer()).toString(), stderr: '' });
-    assert.equal(manifest.lineage?.previousRunId, first.runId);
-    assert.equal(manifest.diff?.lads.length, 2);
   });
 
   it('a night whose outputs changed reports the changed files with size and row deltas, and the report shows them', async () => {

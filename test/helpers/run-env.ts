@@ -39,7 +39,7 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
-export async function startRunEnv(options: { allocationDelayMs?: number; dataDir?: string } = {}): Promise<RunEnv> {
+export async function startRunEnv(options: { allocationDelayMs?: number; dataDir?: string; /** Another Temporal server than the stack's. */ temporalAddress?: string } = {}): Promise<RunEnv> {
   const stackConfig = await ensureStack();
   const batch = await startTestBatch({ allocationDelayMs: options.allocationDelayMs ?? 200, dataDir: options.dataDir });
   const taskQueue = uniqueId('run');
@@ -49,6 +49,7 @@ export async function startRunEnv(options: { allocationDelayMs?: number; dataDir
     AZURE_BATCH_URL: batch.service.url,
     AZURE_BATCH_ACCOUNT: batch.accountName,
     AZURE_BATCH_KEY: batch.accountKey,
+    ...(options.temporalAddress && { SPC_TEMPORAL_ADDRESS: options.temporalAddress }),
   });
   const client = await connectClient(config);
   const blobs = BlobServiceClient.fromConnectionString(config.AZURE_STORAGE_CONNECTION_STRING);

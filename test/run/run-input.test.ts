@@ -32,6 +32,30 @@ describe('run input schema', () => {
     assert.match(parsed.message, /Unrecognized key: "extra"/);
   });
 
+  it('refuses unknown keys at any depth, naming where; a run begun before 0.2 drops them as it did', () => {
+    const raw = { lads: ['E06000001'], pool: { nodes: 3, dedicatedNodes: 1 }, retry: { maxAttempts: 2, jitter: true } };
+    const refused = parseRunInput(raw, 'r');
+    assert.ok(!refused.ok);
+    assert.match(refused.message, /pool: .*"nodes"/);
+    assert.match(refused.message, /retry: .*"jitter"/);
+    const dropped = parseRunInput({ ...raw, recipe: { name: 'spenser-sim', options: { typo: 1 } } }, 'r', { dropUnknownKeys: true });
+    assert.ok(dropped.ok, !dropped.ok ? dropped.message : '');
+    assert.equal(dropped.input.pool.dedicatedNodes, 1);
+    assert.equal(dropped.input.retry.maxAttempts, 2);
+    assert.ok(!parseRunInput({ lads: ['E06000001'], pool: { dedicatedNodes: -1, nodes: 3 } }, 'r', { dropUnknownKeys: true }).ok, 'other errors still refuse');
+  });
+
+  it('takes spotNodes, or lowPriorityNodes as its old name, and VM sizes as Azure spells them', () => {
+    const spot = parseRunInput({ lads: ['E06000001'], pool: { spotNodes: 3, dedicatedNodes: 0, vmSize: 'Standard_E64-16ds_v4' } }, 'r');
+    assert.ok(spot.ok && spot.input.pool.lowPriorityNodes === 3 && spot.input.pool.vmSize === 'Standard_E64-16ds_v4');
+    const old = parseRunInput({ lads: ['E06000001'], pool: { lowPriorityNodes: 2 } }, 'r');
+    assert.ok(old.ok && old.input.pool.lowPriorityNodes === 2);
+    for (const vmSize of ['D2s_v3', 'Standard D2s', 'standard_', 'Standard_D2s_v3;rm']) {
+      const bad = parseRunInput({ lads: ['E06000001'], pool: { vmSize } }, 'r');
+      assert.ok(!bad.ok && /pool\.vmSize: must be an Azure VM size/.test(bad.message), `${vmSize}: ${JSON.stringify(bad)}`);
+    }
+  });
+
   it('derives Batch- and storage-safe run ids from any workflow id', () => {
     assert.equal(runIdFromWorkflowId('my run/2026:11'), 'my-run-2026-11');
     assert.equal(runIdFromWorkflowId('x'.repeat(80)).length, 56);
