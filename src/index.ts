@@ -9,7 +9,7 @@
  */
 export * from './client';
 export { SPC_MAX_CONCURRENT_ACTIVITIES, SPC_WORKFLOWS_PATH, SpcPlugin, createSpcWorker, type SpcPluginOptions } from './plugin';
-export { loadConfig, loadStackSettings } from './config';
+export { loadConfig, loadStackSettings, loadTemporal, temporalConnectionOptions, TEMPORAL_ALIASES, type TemporalConnection, type TemporalConnectionOptions } from './config';
 export { installQuietRuntime, installRuntime, type RuntimeSetup } from './runtime';
 export type { Config, StackSettings } from './schemas/config';
 export type * from './schemas';
