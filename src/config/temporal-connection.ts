@@ -56,8 +56,16 @@ export function loadTemporalConnection(env: NodeJS.ProcessEnv, localAddress: str
     profiles = loadClientConfig({ overrideEnvVars: standard }).profiles;
     loaded = loadClientConfigProfile({ overrideEnvVars: standard });
   } catch (err) {
-    const field = /Profile '/.test((err as Error).message) ? 'TEMPORAL_PROFILE' : 'TEMPORAL_CONFIG_FILE';
-    throw new RangeError(`invalid configuration:\n  ${field}: ${(err as Error).message} (${configFile ?? 'no config file'})`, { cause: err });
+    // envconfig 1.24 throws a TypeError on a file without any [profile.*] table (e.g. empty): that is no profiles.
+    const noProfiles = err instanceof TypeError;
+    if (noProfiles && standard.TEMPORAL_PROFILE === undefined) {
+      profiles = {};
+      loaded = loadClientConfigProfile({ overrideEnvVars: standard, disableFile: true });
+    } else {
+      const field = noProfiles || /Profile '/.test((err as Error).message) ? 'TEMPORAL_PROFILE' : 'TEMPORAL_CONFIG_FILE';
+      const message = noProfiles ? `Profile '${profileName}' not found in config data` : (err as Error).message;
+      throw new RangeError(`invalid configuration:\n  ${field}: ${message} (${configFile ?? 'no config file'})`, { cause: err });
+    }
   }
   const { connectionOptions, namespace } = toClientOptions(loaded);
   const address = connectionOptions.address ?? localAddress;

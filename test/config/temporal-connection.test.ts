@@ -94,6 +94,14 @@ describe('Temporal connection settings', () => {
     });
   });
 
+  it('takes a file without profiles (empty, or /dev/null as `npm test` sets) as no profile', () => {
+    for (const empty of [file('empty.toml', ''), '/dev/null']) {
+      const temporal = loadTemporal({ ...base, TEMPORAL_CONFIG_FILE: empty });
+      assert.deepEqual([temporal.address, temporal.profile], ['127.0.0.1:17233', undefined]);
+    }
+    assert.throws(() => loadTemporal({ ...base, TEMPORAL_CONFIG_FILE: '/dev/null', TEMPORAL_PROFILE: 'prod' }), /TEMPORAL_PROFILE: Profile 'prod' not found/);
+  });
+
   const refused: [string, NodeJS.ProcessEnv, RegExp][] = [
     ['an alias that disagrees with the standard variable', { SPC_TEMPORAL_ADDRESS: 'a:1', TEMPORAL_ADDRESS: 'b:2' }, /SPC_TEMPORAL_ADDRESS: "a:1" disagrees with TEMPORAL_ADDRESS "b:2"/],
     ['a profile the file does not have', { TEMPORAL_PROFILE: 'staging' }, /TEMPORAL_PROFILE: Profile 'staging' not found/],
