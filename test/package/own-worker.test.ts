@@ -2,7 +2,7 @@
  * spc-temporal as a team installs it: the packed tarball installed into a copy of examples/own-worker (a project
  * outside the repository), compiled against the package's declarations, and run as one worker with the team's own
  * workflow and SpcPlugin on the local stack; runs started through the exported client API and through
- * `temporal workflow start` both complete.
+ * `temporal workflow start` both complete and are listed by the Web UI.
  *
  * To stay fast and offline-friendly, the Temporal SDK (peer dependencies), @types/node and TypeScript are linked from
  * the repository's node_modules after `npm install` instead of downloaded: the install resolves only spc-temporal's
@@ -22,6 +22,7 @@ import { loadStackSettings } from '../../src/config';
 import type { Config } from '../../src/schemas/config';
 import type { RunSummary } from '../../src/schemas/summary';
 import { findOrBuildTemporal } from '../../src/stack/temporal-binary';
+import { waitFor } from '../helpers/local-batch';
 import { ensureStack, uniqueId } from '../helpers/stack';
 
 const run = promisify(execFile);
@@ -139,5 +140,17 @@ describe('the packed package in a project of its own (examples/own-worker)', () 
     assert.equal(await client.workflow.getHandle(`${prefix}-cli-greet`).result(), 'hello, cli');
     const summary = (await client.workflow.getHandle(cliRun).result()) as RunSummary;
     assert.equal(summary.status, 'completed');
+
+    // And the Web UI shows them: its server's API lists the four executions of this task queue, completed
+    // (visibility catches up asynchronously, hence the polling).
+    const { SPC_TEMPORAL_UI_PORT } = loadStackSettings();
+    const query = encodeURIComponent(`TaskQueue='${taskQueue}'`);
+    const listed = await waitFor('the Web UI to list the four workflows', async () => {
+      const response = await fetch(`http://127.0.0.1:${SPC_TEMPORAL_UI_PORT}/api/v1/namespaces/${config.SPC_TEMPORAL_NAMESPACE}/workflows?query=${query}`);
+      const { executions = [] } = (await response.json()) as { executions?: { type: { name: string }; status: string }[] };
+      const done = executions.filter((e) => e.status === 'WORKFLOW_EXECUTION_STATUS_COMPLETED' && ['greet', 'spcRun'].includes(e.type.name));
+      return done.length === 4 ? done.map((e) => e.type.name).sort() : undefined;
+    }, 30_000, 250);
+    assert.deepEqual(listed, ['greet', 'greet', 'spcRun', 'spcRun']);
   });
 });
