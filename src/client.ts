@@ -3,6 +3,7 @@
  * schema the workflow uses, before anything is started.
  */
 import { Client, Connection, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { temporalConnectionOptions } from './config';
 import type { Config } from './schemas/config';
 import type { ControlRequest, ScaleRequest } from './schemas/control';
 import { ScaleRequestSchema } from './schemas/control';
@@ -27,9 +28,16 @@ export {
 /** A handle on a run's spcRun workflow. */
 export type RunHandle = WorkflowHandle<typeof spcRun>;
 
-/** Connects a Temporal client to the configured server and namespace. Close `client.connection` when done. */
-export async function connectClient(config: Pick<Config, 'SPC_TEMPORAL_ADDRESS' | 'SPC_TEMPORAL_NAMESPACE'>): Promise<Client> {
-  const connection = await Connection.connect({ address: config.SPC_TEMPORAL_ADDRESS });
+/**
+ * Connects a Temporal client to the configured server and namespace, with the TLS, mTLS and API key of the
+ * environment's temporal.toml profile and `TEMPORAL_*` variables. Close `client.connection` when done.
+ * @example
+ * ```ts
+ * const client = await connectClient(loadConfig());
+ * ```
+ */
+export async function connectClient(config: Pick<Config, 'SPC_TEMPORAL_ADDRESS' | 'SPC_TEMPORAL_NAMESPACE'>, env: NodeJS.ProcessEnv = process.env): Promise<Client> {
+  const connection = await Connection.connect(temporalConnectionOptions(config, env));
   return new Client({ connection, namespace: config.SPC_TEMPORAL_NAMESPACE });
 }
 

@@ -4,7 +4,7 @@ import { exitCodeOf, followRun, printSummary } from './cli/follow';
 import { buildRunInput, runMetadata } from './cli/run';
 import { createBlobServiceClient } from './azure/clients';
 import { connectClient, defaultRunId, startSpcRun } from './client';
-import { loadConfig, loadStackSettings } from './config';
+import { loadConfig, loadStackSettings, temporalConnectionOptions } from './config';
 import { installQuietRuntime } from './runtime';
 import { createSpcWorker } from './plugin';
 import { containerOf } from './schemas/names';
@@ -30,7 +30,7 @@ async function run(): Promise<number> {
     { recipe: { name: 'spenser-sim', options: { durationMs: 4000 } }, pool: { dedicatedNodes: 3 } },
   );
 
-  const connection = await NativeConnection.connect({ address: config.SPC_TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const client = await connectClient(config);
   try {
     const worker = await createSpcWorker(connection, config);

@@ -1,12 +1,14 @@
 /**
- * SpcPlugin: adds spc-temporal to any Temporal worker in one line. It registers the spcRun and ladRun workflows
- * and their activities (Azure clients built from the worker's environment, zod-validated by loadConfig), and
- * closes what the activities hold when the worker stops.
+ * SpcPlugin: adds spc-temporal to any Temporal worker in one line. It adds the activities of spcRun and ladRun
+ * (Azure clients built from the worker's environment, zod-validated by loadConfig) to the worker's own, closes what
+ * they hold when the worker stops, and registers our workflows only on a worker that has none of its own.
  *
  * @example
  * ```ts
+ * // a worker for spc-temporal alone
  * const worker = await Worker.create({ connection, taskQueue: 'spc-run', plugins: [new SpcPlugin()] });
- * await worker.run();
+ * // a team's worker with workflows of its own: its workflows file adds `export * from 'spc-temporal/workflows';`
+ * const shared = await Worker.create({ connection, taskQueue: 'team', workflowsPath: require.resolve('./workflows'), activities, plugins: [new SpcPlugin()] });
  * ```
  * @experimental Temporal plugins are experimental.
  */
@@ -38,7 +40,6 @@ export class SpcPlugin extends SimplePlugin {
     super({
       name: 'spc-temporal',
       activities: bundle.activities,
-      workflowsPath: SPC_WORKFLOWS_PATH,
       runContext: async (next) => {
         try {
           await next();
@@ -51,26 +52,44 @@ export class SpcPlugin extends SimplePlugin {
   }
 
   /**
-   * As SimplePlugin, plus one default the user can override: every LAD holds one awaiting activity while its task
-   * queues and runs; these only wait on the shared poller, so allow 2000 at once (`maxConcurrentActivityTaskExecutions`;
-   * the SDK default of 100 would leave LADs past the 100th unsubmitted). The workflow cache keeps the SDK default:
-   * measured here a cached workflow costs ~4-5 MB in the workflow threads (RSS ~1.9 GB with 1,000 LADs in flight;
-   * ~0.5 GB with `maxCachedWorkflows: 10`), but one 1,000-LAD run with a 40-entry cache crashed its worker
-   * ("async hook stack has become corrupted" in a workflow thread), so a smaller cache is left as an explicit choice
-   * (`SPC_MAX_CACHED_WORKFLOWS` in src/worker.ts). A prebuilt `workflowBundle` given by the user is kept.
+   * As SimplePlugin (our activities appended to the worker's), plus:
+   * - Workflows: a worker given its own `workflowsPath` or `workflowBundle` keeps it (that module re-exports
+   *   `spc-temporal/workflows`); only a worker with neither gets ours. SimplePlugin would replace theirs.
+   * - An activity name the worker already has is refused rather than silently replaced by ours.
+   * - One default the user can override: every LAD holds one awaiting activity while its task queues and runs; these
+   *   only wait on the shared poller, so allow 2000 at once (`maxConcurrentActivityTaskExecutions`; the SDK default
+   *   of 100 would leave LADs past the 100th unsubmitted). The workflow cache keeps the SDK default: measured here a
+   *   cached workflow costs ~4-5 MB in the workflow threads (RSS ~1.9 GB with 1,000 LADs in flight; ~0.5 GB with
+   *   `maxCachedWorkflows: 10`), but one 1,000-LAD run with a 40-entry cache crashed its worker ("async hook stack
+   *   has become corrupted" in a workflow thread), so a smaller cache is left as an explicit choice
+   *   (`SPC_MAX_CACHED_WORKFLOWS` in src/worker.ts).
    */
   override configureWorker(options: WorkerOptions): WorkerOptions {
+    refuseActivityClash(options.activities, this.bundle.activities);
     const configured = super.configureWorker(options);
     return {
       ...configured,
-      ...(options.workflowBundle && { workflowsPath: undefined }),
+      ...(!hasOwnWorkflows(options) && { workflowsPath: SPC_WORKFLOWS_PATH }),
       ...(!options.tuner && { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? SPC_MAX_CONCURRENT_ACTIVITIES }),
     };
   }
 
   override configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
     const configured = super.configureReplayWorker(options);
-    return options.workflowBundle ? { ...configured, workflowsPath: undefined } : configured;
+    return hasOwnWorkflows(options) ? configured : { ...configured, workflowsPath: SPC_WORKFLOWS_PATH };
+  }
+}
+
+function hasOwnWorkflows(options: Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>): boolean {
+  return options.workflowsPath !== undefined || options.workflowBundle !== undefined;
+}
+
+/** Throws a TypeError naming every activity the worker registers under a name spc-temporal also uses. */
+function refuseActivityClash(own: object | undefined, ours: object): void {
+  if (!own) return;
+  const clashes = Object.keys(ours).filter((name) => Object.hasOwn(own, name) && (own as Record<string, unknown>)[name] !== (ours as Record<string, unknown>)[name]);
+  if (clashes.length > 0) {
+    throw new TypeError(`SpcPlugin: activities ${clashes.map((n) => `"${n}"`).join(', ')} are already registered on this worker; rename yours (spc-temporal needs these names)`);
   }
 }
 

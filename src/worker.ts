@@ -4,7 +4,7 @@
  * Config comes from the environment (see src/config), defaulting to the embedded local stack.
  */
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfig } from './config';
+import { loadConfig, temporalConnectionOptions } from './config';
 import { installRuntime } from './runtime';
 import { connectClient } from './client';
 import { createSpcWorker } from './plugin';
@@ -13,7 +13,7 @@ import { ensureReaperSchedule } from './reaper/schedule';
 async function run(): Promise<void> {
   installRuntime({ logLevel: process.env.SPC_LOG_LEVEL === 'INFO' ? 'INFO' : 'WARN', metricsAddress: process.env.SPC_METRICS_ADDRESS });
   const config = loadConfig();
-  const connection = await NativeConnection.connect({ address: config.SPC_TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   try {
     const worker = await createSpcWorker(connection, config, {
       // Tuning knob for memory-bound workers; the plugin's default applies when unset.

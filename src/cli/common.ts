@@ -46,7 +46,7 @@ export async function withClient<T>(fn: (client: Client, config: Readonly<Config
     client = await connectClient(config);
   } catch (err) {
     throw new CliError(
-      `cannot reach Temporal at ${config.SPC_TEMPORAL_ADDRESS} (${(err as Error).message}); start it with \`npm run stack -- up\` or set SPC_TEMPORAL_ADDRESS`,
+      `cannot reach Temporal at ${config.SPC_TEMPORAL_ADDRESS} (${(err as Error).message}); start it with \`npm run stack -- up\`, or set TEMPORAL_ADDRESS or a temporal.toml profile (\`spc doctor\` shows which)`,
       ExitCode.unreachable,
     );
   }

@@ -2,9 +2,22 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigSchema, StackSettingsSchema, type Config, type StackSettings } from '../schemas/config';
 import { parseOrThrow } from '../schemas/issues';
+import { loadTemporalConnection, type TemporalConnection, type TemporalConnectionOptions } from './temporal-connection';
+
+export { TEMPORAL_ALIASES, type TemporalConnection, type TemporalConnectionOptions } from './temporal-connection';
 
 /** The repository root: dist/src/config -> ../../.. ; src/config -> ../.. */
 const packageRoot = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
+
+/**
+ * Where the stack folder goes by default: `<repository>/.spc` in a clone; once installed as a dependency, `.spc` in
+ * the project that installed it (the folder holding the outermost `node_modules`), because state written inside
+ * `node_modules` is lost on the next `npm ci` and would be shared by every project using a linked copy.
+ */
+export function defaultStackDir(root: string = packageRoot): string {
+  const installed = root.indexOf(`${path.sep}node_modules${path.sep}`);
+  return path.join(installed === -1 ? root : root.slice(0, installed), '.spc');
+}
 
 /** Account names of the embedded stack (not secrets; the keys are generated per machine). */
 export const LOCAL_STORAGE_ACCOUNT = 'spcdev';
@@ -12,7 +25,7 @@ export const LOCAL_BATCH_ACCOUNT = 'spclocal';
 
 /** Reads the embedded stack's ports and folder from the environment, with defaults. */
 export function loadStackSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
-  const stackDir = path.resolve(env.SPC_STACK_DIR ?? path.join(packageRoot, '.spc'));
+  const stackDir = path.resolve(env.SPC_STACK_DIR ?? defaultStackDir());
   return Object.freeze(
     parseOrThrow(
       StackSettingsSchema,
@@ -71,8 +84,27 @@ function storageFromParts(env: NodeJS.ProcessEnv): string | undefined {
   return `DefaultEndpointsProtocol=${protocol};AccountName=${name};AccountKey=${key};BlobEndpoint=${endpoint};`;
 }
 
+const localTemporalAddress = (settings: StackSettings): string => `127.0.0.1:${settings.SPC_TEMPORAL_PORT}`;
+
 /**
- * Reads the worker's and client's configuration from the environment. A variable that is unset falls back
+ * The Temporal connection as every Temporal tool resolves it (temporal.toml profile, `TEMPORAL_*`, our
+ * `SPC_TEMPORAL_*` aliases, then the local stack); see src/config/temporal-connection.ts.
+ */
+export function loadTemporal(env: NodeJS.ProcessEnv = process.env): TemporalConnection {
+  return loadTemporalConnection(env, localTemporalAddress(loadStackSettings(env)));
+}
+
+/**
+ * What to hand `Connection.connect` / `NativeConnection.connect` for `config`'s frontend: its address, with the TLS,
+ * API key and gRPC metadata of the environment's profile. Holds the API key: never log it.
+ */
+export function temporalConnectionOptions(config: Pick<Config, 'SPC_TEMPORAL_ADDRESS'>, env: NodeJS.ProcessEnv = process.env): TemporalConnectionOptions {
+  return { ...loadTemporal(env).connectionOptions, address: config.SPC_TEMPORAL_ADDRESS };
+}
+
+/**
+ * Reads the worker's and client's configuration from the environment. Temporal's address and namespace come from
+ * {@link loadTemporal} (so `SPC_TEMPORAL_ADDRESS` and `TEMPORAL_ADDRESS` are one setting). A variable that is unset falls back
  * to the embedded local stack (its ports from the stack settings, its keys from the stack folder). Storage may be
  * given as one connection string or, Azure-style, as AZURE_STORAGE_ACCOUNT_NAME + AZURE_STORAGE_ACCOUNT_KEY
  * (+ AZURE_STORAGE_BLOB_ENDPOINT, default https://<name>.blob.core.windows.net).
@@ -81,9 +113,10 @@ function storageFromParts(env: NodeJS.ProcessEnv): string | undefined {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const settings = loadStackSettings(env);
   const secrets = readLocalSecrets(settings);
+  const temporal = loadTemporalConnection(env, localTemporalAddress(settings));
   const defaults: Partial<Record<keyof Config, string>> = {
-    SPC_TEMPORAL_ADDRESS: `127.0.0.1:${settings.SPC_TEMPORAL_PORT}`,
-    SPC_TEMPORAL_NAMESPACE: 'default',
+    SPC_TEMPORAL_ADDRESS: temporal.address,
+    SPC_TEMPORAL_NAMESPACE: temporal.namespace,
     SPC_TASK_QUEUE: 'spc-run',
     AZURE_BATCH_URL: `http://127.0.0.1:${settings.SPC_BATCH_PORT}`,
     AZURE_BATCH_ACCOUNT: LOCAL_BATCH_ACCOUNT,

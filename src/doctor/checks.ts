@@ -1,7 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createBatchClient, createBlobServiceClient } from '../azure/clients';
-import { loadConfig } from '../config';
+import { loadConfig, loadTemporal, temporalConnectionOptions, type TemporalConnection } from '../config';
 import type { Config } from '../schemas/config';
 import { SEARCH_ATTRIBUTES } from '../stack/services';
 
@@ -25,7 +25,7 @@ const checks: [string, Check][] = [
   [
     'temporal',
     async (config, connection) => {
-      if (!connection) return { ok: false, detail: `cannot connect to ${config.SPC_TEMPORAL_ADDRESS}`, fix: 'start it (`npm run stack -- up`) or set SPC_TEMPORAL_ADDRESS' };
+      if (!connection) return { ok: false, detail: `cannot connect to ${config.SPC_TEMPORAL_ADDRESS}`, fix: 'start it (`npm run stack -- up`), or set TEMPORAL_ADDRESS or TEMPORAL_PROFILE (a temporal.toml profile)' };
       const info = await connection.workflowService.getSystemInfo({});
       await connection.workflowService.describeNamespace({ namespace: config.SPC_TEMPORAL_NAMESPACE });
       return { ok: true, detail: `${config.SPC_TEMPORAL_ADDRESS}, server ${info.serverVersion}, namespace ${config.SPC_TEMPORAL_NAMESPACE}` };
@@ -81,6 +81,13 @@ const fixes: Record<string, (err: unknown) => string> = {
   batch: (err) => (/403|AuthenticationFailed/.test(reason(err)) ? 'AZURE_BATCH_KEY is not the key of AZURE_BATCH_ACCOUNT' : 'check AZURE_BATCH_URL, or start the local Batch service with `npm run stack -- up`'),
 };
 
+/** Which temporal.toml profile applies and whether TLS is on, e.g. `profile "prod" of ~/.config/temporalio/temporal.toml, TLS on (client certificate), API key`. */
+export function describeConnection(temporal: TemporalConnection): string {
+  const source = temporal.profile ? `profile "${temporal.profile}" of ${temporal.configFile}` : `no temporal.toml profile (${temporal.configFile ?? 'no config file'}); environment and defaults`;
+  const tls = temporal.tls ? `TLS on${temporal.clientCertificate ? ' (client certificate)' : ''}` : 'TLS off';
+  return [source, tls, ...(temporal.apiKey ? ['API key'] : [])].join(', ');
+}
+
 /** Runs every check; never throws. A bad configuration is one failed check per bad variable. */
 export async function runChecks(env: NodeJS.ProcessEnv = process.env): Promise<CheckResult[]> {
   let config: Readonly<Config>;
@@ -90,8 +97,11 @@ export async function runChecks(env: NodeJS.ProcessEnv = process.env): Promise<C
     const lines = (err as Error).message.split('\n').slice(1).map((l) => l.trim());
     return lines.map((line) => ({ name: 'config', ok: false, detail: line }));
   }
-  const results: CheckResult[] = [{ name: 'config', ok: true, detail: 'environment valid' }];
-  const connection = await Connection.connect({ address: config.SPC_TEMPORAL_ADDRESS, connectTimeout: 3000 }).catch(() => undefined);
+  const results: CheckResult[] = [
+    { name: 'config', ok: true, detail: 'environment valid' },
+    { name: 'connection', ok: true, detail: describeConnection(loadTemporal(env)) },
+  ];
+  const connection = await Connection.connect({ ...temporalConnectionOptions(config, env), connectTimeout: 3000 }).catch(() => undefined);
   try {
     for (const [name, check] of checks) {
       try {

@@ -158,7 +158,9 @@ describe('the spc CLI, driven as a subprocess', () => {
   it('doctor passes with a worker polling, with a connection string or Azure-style storage variables, and names a wrong Batch key with its fix', async () => {
     const ok = await spc(env.config, ['doctor']);
     assert.equal(ok.code, 0, ok.stdout);
-    assert.equal(ok.stdout.trim().split('\n').length, 6);
+    assert.equal(ok.stdout.trim().split('\n').length, 7);
+    // Which temporal.toml profile applied and whether TLS is on (the local stack: none, plaintext).
+    assert.match(ok.stdout, /^ok {3}connection +no temporal\.toml profile .*, TLS off$/m);
     const storage = /AccountName=([^;]+);AccountKey=([^;]+);BlobEndpoint=([^;]+);/.exec(env.config.AZURE_STORAGE_CONNECTION_STRING);
     assert.ok(storage, 'the local stack uses a key-based connection string');
     const azureStyle = await spc(env.config, ['doctor', '--json'], {
