@@ -5,7 +5,7 @@
  * https, and sign SAS URLs with a user delegation key.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,8 +54,8 @@ describe('Entra ID authentication (the stack with SPC_STACK_ENTRA=1)', () => {
     rmSync(emptyStackDir, { recursive: true, force: true });
   });
 
-  /** A worker process whose whole environment is this: Entra settings for the local issuer, and no key. */
-  function startEntraWorker(taskQueue: string, extra: Record<string, string> = {}): ChildProcess {
+  /** A whole process environment: Entra settings for the local issuer, and no key. */
+  function keylessEnv(taskQueue: string, extra: Record<string, string> = {}): Record<string, string> {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -73,7 +73,12 @@ describe('Entra ID authentication (the stack with SPC_STACK_ENTRA=1)', () => {
       NODE_EXTRA_CA_CERTS: entra.tlsCertFile,
       ...extra,
     };
-    assert.deepEqual(Object.keys(env).filter((name) => /_KEY$|CONNECTION_STRING/.test(name)), [], 'no key reaches the worker');
+    assert.deepEqual(Object.keys(env).filter((name) => /_KEY$|CONNECTION_STRING/.test(name)), [], 'no key reaches the process');
+    return env;
+  }
+
+  function startEntraWorker(taskQueue: string, extra: Record<string, string> = {}): ChildProcess {
+    const env = keylessEnv(taskQueue, extra);
     const worker = spawn(process.execPath, [path.resolve(__dirname, '../../src/worker.js')], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     // Kept, not printed: the wrong-audience run logs its (expected) failure; a test that fails shows the tail.
     worker.stderr?.on('data', (chunk: Buffer) => (workerLog = (workerLog + chunk.toString('utf8')).slice(-4000)));
@@ -103,6 +108,18 @@ describe('Entra ID authentication (the stack with SPC_STACK_ENTRA=1)', () => {
       }
     } finally {
       if (summary.jobId) await batch.job.deleteMethod(summary.jobId);
+    }
+  });
+
+  it('lets `spc doctor` (the CLI shares the clients) reach Storage and Batch with tokens only', async () => {
+    const cli = path.resolve(__dirname, '../../src/cli/index.js');
+    const { stdout } = await new Promise<{ stdout: string }>((resolve) => {
+      execFile(process.execPath, [cli, 'doctor', '--json'], { env: keylessEnv(uniqueId('entra-doctor')), timeout: 60_000 }, (_err, out) => resolve({ stdout: out }));
+    });
+    const checks = JSON.parse(stdout) as { name: string; ok: boolean; detail: string }[];
+    for (const name of ['storage', 'batch']) {
+      const check = checks.find((c) => c.name === name);
+      assert.equal(check?.ok, true, `${name}: ${JSON.stringify(check)}`);
     }
   });
 
