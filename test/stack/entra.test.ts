@@ -123,6 +123,36 @@ describe('Entra ID authentication (the stack with SPC_STACK_ENTRA=1)', () => {
     }
   });
 
+  it('signs SAS URLs with one cached user delegation key, cutting a SAS to the key\'s end rather than asking again', async () => {
+    // In a process of its own, which trusts the stack's certificate (NODE_EXTRA_CA_CERTS is read at start only).
+    // A counting policy first in the client's real pipeline: how many user delegation key requests reach Storage.
+    const script = `
+      const { BlobServiceClient, newPipeline } = require(${JSON.stringify(require.resolve('@azure/storage-blob'))});
+      const { loadConfig } = require(${JSON.stringify(path.resolve(__dirname, '../../src/config'))});
+      const { defaultCredential } = require(${JSON.stringify(path.resolve(__dirname, '../../src/azure/credential'))});
+      const { readUrl, writeUrl } = require(${JSON.stringify(path.resolve(__dirname, '../../src/activities/sas'))});
+      (async () => {
+        const config = loadConfig();
+        const pipeline = newPipeline(defaultCredential(config));
+        let keyRequests = 0;
+        pipeline.factories.unshift({ create: (next) => ({ sendRequest: (req) => { if (/comp=userdelegationkey/.test(req.url)) keyRequests++; return next.sendRequest(req); } }) });
+        const blobs = new BlobServiceClient(config.AZURE_STORAGE_ACCOUNT_URL, pipeline);
+        const reads = await Promise.all(Array.from({ length: 10 }, (_, i) => readUrl(blobs, 'c', 'b' + i, 3600000)));
+        const week = await writeUrl(blobs, 'c', 7 * 86400000);
+        console.log(JSON.stringify({ keyRequests, urls: [...reads, week] }));
+      })().catch((err) => { console.error(err); process.exit(1); });`;
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['-e', script], { env: keylessEnv(uniqueId('entra-sas')), timeout: 60_000 }, (err, out, errOut) => (err ? reject(new Error(errOut)) : resolve(out)));
+    });
+    const result = JSON.parse(stdout) as { keyRequests: number; urls: string[] };
+    assert.equal(result.keyRequests, 1, 'one key request for 10 concurrent SAS URLs and a later 7-day one');
+    const urls = result.urls.map((u) => new URL(u).searchParams);
+    assert.equal(new Set(urls.map((q) => `${q.get('skoid')} ${q.get('skt')} ${q.get('ske')}`)).size, 1);
+    const week = urls[urls.length - 1];
+    assert.equal(week.get('se'), week.get('ske'), 'the 7-day SAS ends with the key');
+    assert.ok(Date.parse(week.get('ske')!) - Date.now() > 6.9 * 86_400_000, 'the key is valid for 7 days');
+  });
+
   it('fails a run whose Batch token has the wrong audience at once, saying so', async () => {
     const taskQueue = uniqueId('entra-aud');
     // One slash: the audience becomes https://batch.core.windows.net, which Batch refuses (it wants the slash).
