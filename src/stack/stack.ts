@@ -67,7 +67,7 @@ export async function stackDown(settings: StackSettings, log: (line: string) => 
   // Every service, so that Entra ones started by an earlier `SPC_STACK_ENTRA=1 stack up` stop too.
   for (const service of [...stackServices, ...entraServices].reverse()) {
     const stopped = await stopRecorded(processPaths(settings.SPC_STACK_DIR, service.name).pidFile);
-    log(`${service.name}: ${stopped ? 'stopped' : 'was not running'}`);
+    if (stopped || stackServices.includes(service)) log(`${service.name}: ${stopped ? 'stopped' : 'was not running'}`);
   }
 }
 
