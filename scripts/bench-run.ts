@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { BatchServiceClient, BatchSharedKeyCredentials } from '@azure/batch';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { connectClient, startSpcRun } from '../src/client';
-import { loadConfig, loadStackSettings } from '../src/config';
+import { loadConfig, loadStackSettings, requireSharedKeys } from '../src/config';
 import { LocalBatchAdminClient } from '../src/local-batch/admin-client';
 import { startLocalBatchService } from '../src/local-batch/server';
 import { stackUp } from '../src/stack/stack';
@@ -37,7 +37,7 @@ async function run(): Promise<void> {
   // orchestration itself at scale.
   const sleepRecipe = values.recipe === 'sleep';
   await stackUp(loadStackSettings(), () => undefined);
-  const stack = loadConfig();
+  const stack = requireSharedKeys(loadConfig());
 
   const accountKey = randomBytes(32).toString('base64');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'spc-bench-batch-'));

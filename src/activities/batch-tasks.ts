@@ -15,7 +15,7 @@ import { batchSignal } from './clients';
 import { clearLadFolder } from './lad-folder';
 import { BATCH_AUTH, BATCH_AUTH_MIDRUN, codeOf, mapped, messageOf, statusOf, toFailure } from './errors';
 import type { Scrubber } from './scrub';
-import { readUrl, writeUrl } from './sas';
+import { outputContainer, readUrl } from './sas';
 import type { TaskPoller, TaskSnapshot } from './task-poller';
 
 export interface AwaitLadTaskRequest {
@@ -51,6 +51,8 @@ export interface BatchTaskDeps {
   scrub: Scrubber;
   /** How long task SAS URLs outlive the task's wall clock, ms. */
   taskSasMarginMs: number;
+  /** Pool identity (ARM resource id) that uploads outputs instead of a write SAS (SPC_POOL_OUTPUT_IDENTITY). */
+  outputIdentity?: string;
 }
 
 export function createBatchTaskActivities(deps: BatchTaskDeps) {
@@ -155,7 +157,7 @@ async function submitTask(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId:
     outputFiles: [
       {
         filePattern: spec.outputPattern,
-        destination: { container: { containerUrl: await writeUrl(deps.blobs, req.container, validityMs), path: req.lad } },
+        destination: { container: { ...(await outputContainer(deps.blobs, req.container, validityMs, deps.outputIdentity)), path: req.lad } },
         uploadOptions: { uploadCondition: 'tasksuccess' },
       },
     ],

@@ -46,6 +46,15 @@ export function messageOf(err: unknown): string {
   return String(err);
 }
 
+/**
+ * Why Batch refused our credentials (`AuthenticationErrorDetail` of a 401/403 body), e.g. a token's wrong audience:
+ * the one part of the answer that says what to fix.
+ */
+export function authDetailOf(err: unknown): string | undefined {
+  const values = (err as { body?: { values?: { key?: string; value?: string }[] } } | undefined)?.body?.values;
+  return values?.find((v) => v.key === 'AuthenticationErrorDetail')?.value;
+}
+
 /** Retry-After of a 429/503 in milliseconds (seconds or an HTTP date), if any. */
 export function retryAfterMs(err: unknown, nowMs = Date.now()): number | undefined {
   const value = (err as RestErrorLike | undefined)?.response?.headers?.get('retry-after');
@@ -72,7 +81,14 @@ export function toFailure(err: unknown, what: string): ApplicationFailure {
   const status = statusOf(err);
   const code = codeOf(err);
   const message = `${what}: ${status ?? 'network'} ${code ?? ''} ${messageOf(err)}`.replace(/\s+/g, ' ').trim();
-  if (status === 401 || status === 403) return ApplicationFailure.nonRetryable(message, BATCH_AUTH);
+  // No Entra ID identity is available to the worker (DefaultAzureCredential tried them all): no retry brings one.
+  if ((err as Error | undefined)?.name === 'CredentialUnavailableError') {
+    return ApplicationFailure.nonRetryable(`${what}: no Entra ID credential: ${messageOf(err)}`, BATCH_AUTH);
+  }
+  if (status === 401 || status === 403) {
+    const detail = authDetailOf(err);
+    return ApplicationFailure.nonRetryable(detail ? `${message}: ${detail}` : message, BATCH_AUTH);
+  }
   if (status === 409 && code && ['JobCompleted', 'JobBeingTerminated', 'JobBeingDeleted', 'JobNotActive'].includes(code)) {
     return ApplicationFailure.nonRetryable(message, JOB_GONE);
   }

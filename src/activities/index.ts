@@ -6,7 +6,7 @@ import type { BatchServiceClient } from '@azure/batch';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import type { MetricMeter } from '@temporalio/common';
 import { createBatchClient, createBlobServiceClient } from '../azure/clients';
-import { loadConfig } from '../config';
+import { loadConfig, usesEntraForBatch } from '../config';
 import type { Config } from '../schemas/config';
 import { createBatchTaskActivities } from './batch-tasks';
 import { createOutputActivities } from './blob-outputs';
@@ -32,6 +32,8 @@ export interface ActivityDeps {
   startTaskSasMs: number;
   /** SPC_TASK_SECRETS, split. */
   taskSecretNames: string[];
+  /** SPC_POOL_OUTPUT_IDENTITY: tasks upload outputs as this pool identity, with no write SAS. */
+  outputIdentity?: string;
 }
 
 /** The activities and the resources behind them; `close()` stops the shared poller. */
@@ -52,7 +54,7 @@ export function createActivityBundle(
   const blobs = given.blobs ?? createBlobServiceClient(config);
   const env = given.env ?? process.env;
   const startTaskSasMs = Number(config.SPC_START_TASK_SAS_MS);
-  const poller = given.poller ?? new TaskPoller(batch, { blobs, startTaskSasMs, credentialHint: `AZURE_BATCH_KEY of Batch account ${config.AZURE_BATCH_ACCOUNT}` });
+  const poller = given.poller ?? new TaskPoller(batch, { blobs, startTaskSasMs, credentialHint: batchCredentialHint(config) });
   const deps: ActivityDeps = {
     batch,
     blobs,
@@ -62,8 +64,16 @@ export function createActivityBundle(
     taskSasMarginMs: Number(config.SPC_TASK_SAS_MARGIN_MS),
     startTaskSasMs,
     taskSecretNames: config.SPC_TASK_SECRETS.split(',').filter(Boolean),
+    outputIdentity: given.outputIdentity ?? config.SPC_POOL_OUTPUT_IDENTITY,
   };
   return { activities: buildActivities(deps), deps, close: () => deps.poller.close() };
+}
+
+/** What to check when Batch refuses the worker: its key, or the identity behind its token. */
+export function batchCredentialHint(config: Pick<Config, 'AZURE_BATCH_KEY' | 'AZURE_BATCH_ACCOUNT' | 'AZURE_BATCH_SCOPE'>): string {
+  return usesEntraForBatch(config)
+    ? `the Entra ID identity of the worker (role "Azure Batch Data Contributor" on Batch account ${config.AZURE_BATCH_ACCOUNT}) and AZURE_BATCH_SCOPE (${config.AZURE_BATCH_SCOPE})`
+    : `AZURE_BATCH_KEY of Batch account ${config.AZURE_BATCH_ACCOUNT}`;
 }
 
 /**

@@ -37,9 +37,11 @@ export function createScrubber(secrets: readonly (string | undefined)[]): Scrubb
   };
 }
 
-/** The secrets a worker holds: the Batch key, the storage key or SAS, and the task secrets it may pass on. */
+/** The secrets a worker holds: the Batch key, the storage key or SAS, an Entra client secret, and the task secrets it may pass on. */
 export function workerSecrets(config: Pick<Config, 'AZURE_BATCH_KEY' | 'AZURE_STORAGE_CONNECTION_STRING' | 'SPC_TASK_SECRETS'>, env: Record<string, string | undefined>): string[] {
-  const fromConnection = [...config.AZURE_STORAGE_CONNECTION_STRING.matchAll(/(?:AccountKey|SharedAccessSignature)=([^;]+)/g)].map((m) => m[1]);
+  const connection = config.AZURE_STORAGE_CONNECTION_STRING ?? '';
+  const fromConnection = [...connection.matchAll(/(?:AccountKey|SharedAccessSignature)=([^;]+)/g)].map((m) => m[1]);
   const taskSecrets = config.SPC_TASK_SECRETS.split(',').filter(Boolean).map((name) => env[name] ?? '');
-  return [config.AZURE_BATCH_KEY, ...fromConnection, ...taskSecrets, env.NOMIS_API_KEY ?? ''];
+  // An Entra ID client secret is as much a secret as a key (DefaultAzureCredential reads it from the environment).
+  return [config.AZURE_BATCH_KEY ?? '', ...fromConnection, ...taskSecrets, env.NOMIS_API_KEY ?? '', env.AZURE_CLIENT_SECRET ?? ''];
 }

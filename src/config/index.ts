@@ -36,6 +36,9 @@ export function loadStackSettings(env: NodeJS.ProcessEnv = process.env): StackSe
         SPC_TEMPORAL_UI_PORT: env.SPC_TEMPORAL_UI_PORT ?? 8233,
         SPC_AZURITE_PORT: env.SPC_AZURITE_PORT ?? 10000,
         SPC_BATCH_PORT: env.SPC_BATCH_PORT ?? 10100,
+        SPC_STACK_ENTRA: env.SPC_STACK_ENTRA ?? '0',
+        SPC_ENTRA_ISSUER_PORT: env.SPC_ENTRA_ISSUER_PORT ?? 10200,
+        SPC_AZURITE_OAUTH_PORT: env.SPC_AZURITE_OAUTH_PORT ?? 10001,
       },
       'stack settings',
     ),
@@ -75,9 +78,9 @@ function storageFromParts(env: NodeJS.ProcessEnv): string | undefined {
   const key = env.AZURE_STORAGE_ACCOUNT_KEY;
   if (name === undefined && key === undefined) return undefined;
   if (!name || !key) {
-    throw new RangeError(
-      `invalid configuration:\n  ${name ? 'AZURE_STORAGE_ACCOUNT_KEY' : 'AZURE_STORAGE_ACCOUNT_NAME'}: must be set together with ${name ? 'AZURE_STORAGE_ACCOUNT_NAME' : 'AZURE_STORAGE_ACCOUNT_KEY'}`,
-    );
+    const missing = name ? 'AZURE_STORAGE_ACCOUNT_KEY' : 'AZURE_STORAGE_ACCOUNT_NAME';
+    const other = name ? 'AZURE_STORAGE_ACCOUNT_NAME' : 'AZURE_STORAGE_ACCOUNT_KEY';
+    throw new RangeError(`invalid configuration:\n  ${missing}: must be set together with ${other} (for Entra ID, set AZURE_STORAGE_ACCOUNT_URL instead)`);
   }
   const endpoint = env.AZURE_STORAGE_BLOB_ENDPOINT ?? `https://${name}.blob.core.windows.net`;
   const protocol = endpoint.startsWith('http://') ? 'http' : 'https';
@@ -103,42 +106,81 @@ export function temporalConnectionOptions(config: Pick<Config, 'SPC_TEMPORAL_ADD
 }
 
 /**
- * Reads the worker's and client's configuration from the environment. Temporal's address and namespace come from
- * {@link loadTemporal} (so `SPC_TEMPORAL_ADDRESS` and `TEMPORAL_ADDRESS` are one setting). A variable that is unset falls back
- * to the embedded local stack (its ports from the stack settings, its keys from the stack folder). Storage may be
- * given as one connection string or, Azure-style, as AZURE_STORAGE_ACCOUNT_NAME + AZURE_STORAGE_ACCOUNT_KEY
- * (+ AZURE_STORAGE_BLOB_ENDPOINT, default https://<name>.blob.core.windows.net).
- * Throws a RangeError naming each bad variable and why.
+ * Defaults of the embedded stack, each only where the user pointed nothing elsewhere: the local Batch key only when
+ * AZURE_BATCH_URL is unset too, Azurite only when no storage variable is set. A URL without a key means Entra ID.
+ * Temporal's address and namespace come from {@link loadTemporal} (so `SPC_TEMPORAL_ADDRESS` and `TEMPORAL_ADDRESS`
+ * are one setting).
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
-  const settings = loadStackSettings(env);
-  const secrets = readLocalSecrets(settings);
-  const temporal = loadTemporalConnection(env, localTemporalAddress(settings));
-  const defaults: Partial<Record<keyof Config, string>> = {
+function localDefaults(settings: StackSettings, secrets: LocalSecrets | undefined, given: Partial<Record<keyof Config, string>>, temporal: TemporalConnection): Partial<Record<keyof Config, string>> {
+  const storageGiven = given.AZURE_STORAGE_CONNECTION_STRING !== undefined || given.AZURE_STORAGE_ACCOUNT_URL !== undefined;
+  return {
     SPC_TEMPORAL_ADDRESS: temporal.address,
     SPC_TEMPORAL_NAMESPACE: temporal.namespace,
     SPC_TASK_QUEUE: 'spc-run',
     AZURE_BATCH_URL: `http://127.0.0.1:${settings.SPC_BATCH_PORT}`,
     AZURE_BATCH_ACCOUNT: LOCAL_BATCH_ACCOUNT,
+    AZURE_BATCH_SCOPE: 'https://batch.core.windows.net//.default',
+    SPC_ENTRA_INSTANCE_DISCOVERY: 'on',
     SPC_TASK_SAS_MARGIN_MS: String(86_400_000),
     SPC_START_TASK_SAS_MS: String(7 * 86_400_000),
     SPC_TASK_SECRETS: 'NOMIS_API_KEY',
-    ...(secrets && {
-      AZURE_STORAGE_CONNECTION_STRING: localStorageConnectionString(settings, secrets.storageKey),
-      AZURE_BATCH_KEY: secrets.batchKey,
-    }),
+    ...(secrets && !storageGiven && { AZURE_STORAGE_CONNECTION_STRING: localStorageConnectionString(settings, secrets.storageKey) }),
+    ...(secrets && given.AZURE_BATCH_URL === undefined && { AZURE_BATCH_KEY: secrets.batchKey }),
   };
+}
+
+/** Problems no single field shows: a missing credential, or two storage forms at once. */
+function credentialIssues(config: Partial<Config>, given: Partial<Record<keyof Config, string>>): string[] {
+  const issues: string[] = [];
+  const hint = ' (start the local stack with `npm run stack -- up`, or set it)';
+  if (config.AZURE_STORAGE_CONNECTION_STRING !== undefined && given.AZURE_STORAGE_ACCOUNT_URL !== undefined) {
+    issues.push('AZURE_STORAGE_ACCOUNT_URL: set it (Entra ID) or a storage key (AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT_KEY), not both');
+  } else if (config.AZURE_STORAGE_CONNECTION_STRING === undefined && config.AZURE_STORAGE_ACCOUNT_URL === undefined) {
+    issues.push(`AZURE_STORAGE_CONNECTION_STRING: required for the local Azurite; for Entra ID set AZURE_STORAGE_ACCOUNT_URL${hint}`);
+  }
+  if (given.AZURE_BATCH_URL === undefined && config.AZURE_BATCH_KEY === undefined) {
+    issues.push(`AZURE_BATCH_KEY: required for the local Batch service; for Entra ID set AZURE_BATCH_URL without a key${hint}`);
+  }
+  return issues;
+}
+
+/**
+ * Reads the worker's and client's configuration from the environment. A variable that is unset falls back
+ * to the embedded local stack (its ports from the stack settings, its keys from the stack folder). Storage may be
+ * given as one connection string or, Azure-style, as AZURE_STORAGE_ACCOUNT_NAME + AZURE_STORAGE_ACCOUNT_KEY
+ * (+ AZURE_STORAGE_BLOB_ENDPOINT, default https://<name>.blob.core.windows.net), or as AZURE_STORAGE_ACCOUNT_URL
+ * alone for Entra ID; Batch with Entra ID is AZURE_BATCH_URL without AZURE_BATCH_KEY.
+ * Throws a RangeError naming each bad variable and why.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const settings = loadStackSettings(env);
+  const secrets = readLocalSecrets(settings);
   const given: Partial<Record<keyof Config, string>> = Object.fromEntries(configKeys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
   const fromParts = given.AZURE_STORAGE_CONNECTION_STRING === undefined ? storageFromParts(env) : undefined;
   if (fromParts) given.AZURE_STORAGE_CONNECTION_STRING = fromParts;
-  const result = ConfigSchema.safeParse({ ...defaults, ...given });
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
-      const field = String(issue.path[0]);
-      const hint = field in given || secrets ? '' : ' (start the local stack with `npm run stack -- up`, or set it)';
-      return `${field}: ${issue.message}${hint}`;
-    });
-    throw new RangeError(`invalid configuration:\n  ${lines.join('\n  ')}`);
-  }
+  const temporal = loadTemporalConnection(env, localTemporalAddress(settings));
+  const result = ConfigSchema.safeParse({ ...localDefaults(settings, secrets, given, temporal), ...given });
+  const lines = result.success
+    ? credentialIssues(result.data, given)
+    : result.error.issues.map((issue) => {
+        const field = String(issue.path[0]);
+        const hint = field in given || secrets ? '' : ' (start the local stack with `npm run stack -- up`, or set it)';
+        return `${field}: ${issue.message}${hint}`;
+      });
+  if (!result.success || lines.length > 0) throw new RangeError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   return Object.freeze(result.data);
+}
+
+/** Whether the worker authenticates to Batch / Storage with Entra ID tokens (no key configured). */
+export const usesEntraForBatch = (config: Pick<Config, 'AZURE_BATCH_KEY'>): boolean => config.AZURE_BATCH_KEY === undefined;
+export const usesEntraForStorage = (config: Pick<Config, 'AZURE_STORAGE_CONNECTION_STRING'>): boolean => config.AZURE_STORAGE_CONNECTION_STRING === undefined;
+
+/** A config with both shared keys, as the embedded stack's is (tests, benchmarks). */
+export type SharedKeyConfig = Readonly<Config & { AZURE_STORAGE_CONNECTION_STRING: string; AZURE_BATCH_KEY: string }>;
+
+/** Narrows a config to {@link SharedKeyConfig}, or throws naming the missing key. */
+export function requireSharedKeys(config: Readonly<Config>): SharedKeyConfig {
+  const missing = (['AZURE_STORAGE_CONNECTION_STRING', 'AZURE_BATCH_KEY'] as const).filter((k) => config[k] === undefined);
+  if (missing.length > 0) throw new RangeError(`shared keys required: ${missing.join(', ')} unset`);
+  return config as SharedKeyConfig;
 }

@@ -77,8 +77,19 @@ const checks: [string, Check][] = [
 ];
 
 const fixes: Record<string, (err: unknown) => string> = {
-  storage: (err) => (/403|AuthorizationFailure|AuthenticationFailed/.test(reason(err)) ? 'check the key in AZURE_STORAGE_CONNECTION_STRING' : 'check AZURE_STORAGE_CONNECTION_STRING, or start Azurite with `npm run stack -- up`'),
-  batch: (err) => (/403|AuthenticationFailed/.test(reason(err)) ? 'AZURE_BATCH_KEY is not the key of AZURE_BATCH_ACCOUNT' : 'check AZURE_BATCH_URL, or start the local Batch service with `npm run stack -- up`'),
+  storage: (err) =>
+    /AuthorizationPermissionMismatch|CredentialUnavailable|EnvironmentCredential|401/.test(reason(err))
+      ? 'Entra ID: give the worker\'s identity "Storage Blob Data Contributor" on the account (see AZURE_TENANT_ID, AZURE_CLIENT_ID)'
+      : /403|AuthorizationFailure|AuthenticationFailed/.test(reason(err))
+        ? 'check the key in AZURE_STORAGE_CONNECTION_STRING'
+        : 'check AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT_URL, or start Azurite with `npm run stack -- up`',
+  // Batch answers a refused token with 401, a refused shared key with 403.
+  batch: (err) =>
+    /401|CredentialUnavailable|EnvironmentCredential/.test(reason(err))
+      ? 'Entra ID: check AZURE_BATCH_SCOPE and that the worker\'s identity has "Azure Batch Data Contributor" on the account'
+      : /403|AuthenticationFailed/.test(reason(err))
+        ? 'AZURE_BATCH_KEY is not the key of AZURE_BATCH_ACCOUNT'
+        : 'check AZURE_BATCH_URL, or start the local Batch service with `npm run stack -- up`',
 };
 
 /** Which temporal.toml profile applies and whether TLS is on, e.g. `profile "prod" of ~/.config/temporalio/temporal.toml, TLS on (client certificate), API key`. */

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createPublicKey, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { BatchError } from './errors';
 
@@ -104,3 +104,68 @@ export function verifySharedKey(account: string, key: Buffer, req: SignedRequest
   }
   throw fail('The MAC signature found in the HTTP request is not the same as any computed signature.');
 }
+
+/** The audience of Batch tokens, with its slash: a token for `https://batch.core.windows.net` is refused. */
+export const BATCH_AUDIENCE = 'https://batch.core.windows.net/';
+/** Token lifetimes are checked with this leeway for clock skew, as Entra-protected services do. */
+const TOKEN_CLOCK_SKEW_S = 5 * 60;
+
+/** Whose Entra ID tokens the service accepts: one issuer and the public key its RS256 signatures verify with. */
+export interface TokenTrust {
+  /** The `iss` claim accepted, e.g. `https://sts.windows.net/<tenant>/`. */
+  issuer: string;
+  /** The issuer's RSA public key, PEM. */
+  publicKeyPem: string;
+}
+
+function refused(detail: string): BatchError {
+  return new BatchError(
+    401,
+    'AuthenticationFailed',
+    'Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly.',
+    [{ key: 'AuthenticationErrorDetail', value: detail }],
+  );
+}
+
+const base64url = (part: string): Buffer => Buffer.from(part, 'base64url');
+
+const keys = new Map<string, KeyObject>();
+function publicKeyOf(pem: string): KeyObject {
+  let key = keys.get(pem);
+  if (!key) keys.set(pem, (key = createPublicKey(pem)));
+  return key;
+}
+
+/**
+ * Throws 401 AuthenticationFailed (detail under AuthenticationErrorDetail) unless the request carries
+ * `Authorization: Bearer <JWT>` signed RS256 by the trusted issuer, from that issuer, for the Batch audience, and
+ * within its lifetime.
+ */
+export function verifyBearer(trust: TokenTrust, headers: IncomingHttpHeaders, nowMs = Date.now()): void {
+  const match = /^Bearer (\S+)$/.exec(headerValue(headers, 'authorization'));
+  if (!match) throw refused('The Authorization header is missing or is not a Bearer token.');
+  const parts = match[1].split('.');
+  if (parts.length !== 3) throw refused('The access token is not a JWT.');
+  let header: { alg?: string };
+  let claims: { iss?: string; aud?: string | string[]; exp?: number; nbf?: number };
+  try {
+    header = JSON.parse(base64url(parts[0]).toString('utf8')) as typeof header;
+    claims = JSON.parse(base64url(parts[1]).toString('utf8')) as typeof claims;
+  } catch {
+    throw refused('The access token is not a JWT.');
+  }
+  if (header.alg !== 'RS256') throw refused(`The access token is signed with ${String(header.alg)}; RS256 is required.`);
+  const signed = verify('RSA-SHA256', Buffer.from(`${parts[0]}.${parts[1]}`), publicKeyOf(trust.publicKeyPem), base64url(parts[2]));
+  if (!signed) throw refused('The access token signature is not valid.');
+  if (claims.iss !== trust.issuer) throw refused(`The access token is from issuer '${String(claims.iss)}', not the tenant of this account ('${trust.issuer}').`);
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!audiences.includes(BATCH_AUDIENCE)) {
+    throw refused(`The access token has the wrong audience '${audiences.join(', ')}'; Batch accepts only '${BATCH_AUDIENCE}' (with the slash; scope https://batch.core.windows.net//.default).`);
+  }
+  const now = nowMs / 1000;
+  if (typeof claims.exp !== 'number' || claims.exp + TOKEN_CLOCK_SKEW_S < now) throw refused(`The access token expired at ${new Date((claims.exp ?? 0) * 1000).toISOString()}.`);
+  if (typeof claims.nbf === 'number' && claims.nbf - TOKEN_CLOCK_SKEW_S > now) throw refused(`The access token is not valid before ${new Date(claims.nbf * 1000).toISOString()}.`);
+}
+
+/** Whether the request authenticates with a bearer token rather than a shared key. */
+export const isBearer = (headers: IncomingHttpHeaders): boolean => /^Bearer /.test(headerValue(headers, 'authorization'));

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { LOCAL_BATCH_ACCOUNT, loadStackSettings } from '../config';
+import { readLocalEntra, tokenIssuerOf } from '../stack/entra';
 import { ensureLocalSecrets } from '../stack/secrets';
 import { FaultSettingsSchema } from './faults';
 import { startLocalBatchService } from './server';
@@ -13,6 +14,8 @@ async function run(): Promise<void> {
   const settings = loadStackSettings();
   const secrets = ensureLocalSecrets(settings);
   const delay = process.env.SPC_BATCH_ALLOCATION_DELAY_MS;
+  // Entra ID tokens of the stack's issuer are accepted alongside the shared key once the stack generated its key.
+  const entra = readLocalEntra(settings);
   const faults = process.env.SPC_BATCH_FAULTS ? FaultSettingsSchema.parse(JSON.parse(process.env.SPC_BATCH_FAULTS)) : undefined;
   const service = await startLocalBatchService({
     port: settings.SPC_BATCH_PORT,
@@ -22,6 +25,7 @@ async function run(): Promise<void> {
     dataDir: path.join(settings.SPC_STACK_DIR, 'batch'),
     allocationDelayMs: delay === undefined ? undefined : Number(delay),
     faults,
+    tokenTrust: entra && { issuer: tokenIssuerOf(entra.tenantId), publicKeyPem: entra.signingPublicKeyPem },
   });
   console.log(`local-batch: account ${LOCAL_BATCH_ACCOUNT} listening at ${service.url}`);
   const stop = () => {

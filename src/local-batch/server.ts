@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin';
-import { verifySharedKey } from './auth';
+import { isBearer, verifyBearer, verifySharedKey, type TokenTrust } from './auth';
 import { Engine } from './engine';
 import { BatchError } from './errors';
 import type { FaultSettings } from './faults';
@@ -31,6 +31,8 @@ export interface LocalBatchOptions {
   /** Time a pool spends resizing before its nodes appear, in ms. @default 1000 */
   allocationDelayMs?: number;
   faults?: FaultSettings;
+  /** Also accept Entra ID bearer tokens from this issuer (audience https://batch.core.windows.net/). */
+  tokenTrust?: TokenTrust;
 }
 
 export interface LocalBatchService {
@@ -90,7 +92,7 @@ async function afterJournal(engine: Engine, reply: Reply, request: Request, oper
   }
 }
 
-async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(engine: Engine, tokenTrust: TokenTrust | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = newRequestId();
   const url = req.url ?? '/';
   const q = url.indexOf('?');
@@ -114,7 +116,8 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
     if (operation === 'Admin') {
       reply = handleAdmin(engine, request);
     } else {
-      verifySharedKey(engine.options.accountName, engine.key, { method, rawPath, rawQuery, headers: req.headers, bodyLength: request.body.length });
+      if (tokenTrust && isBearer(req.headers)) verifyBearer(tokenTrust, req.headers);
+      else verifySharedKey(engine.options.accountName, engine.key, { method, rawPath, rawQuery, headers: req.headers, bodyLength: request.body.length });
       checkApiVersion(request.query);
       if (!found) throw new BatchError(404, 'ResourceNotFound', 'The specified resource does not exist.');
       const latency = engine.faults.latencyFor(operation);
@@ -149,7 +152,7 @@ export async function startLocalBatchService(o: LocalBatchOptions): Promise<Loca
   engine.schedulePass = () => schedulePass(engine);
   restoreState(engine);
   const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
-    handle(engine, req, res).catch((err: unknown) => {
+    handle(engine, o.tokenTrust, req, res).catch((err: unknown) => {
       console.error('local-batch: request failed', err);
       if (!res.headersSent) res.statusCode = 500;
       res.end();

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { connect } from 'node:net';
 import { delay } from './processes';
 
@@ -23,4 +25,16 @@ export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number
     if (Date.now() >= deadline) return false;
     await delay(intervalMs);
   }
+}
+
+/** The HTTP status of a GET over https trusting `caFile` (the stack's self-signed certificate). */
+export function httpsStatus(url: string, caFile: string, timeoutMs = 2000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpsGet(url, { ca: readFileSync(caFile), timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.once('timeout', () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
+    req.once('error', reject);
+  });
 }

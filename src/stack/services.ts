@@ -6,13 +6,16 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { LOCAL_BATCH_ACCOUNT, LOCAL_STORAGE_ACCOUNT, localStorageConnectionString, type LocalSecrets } from '../config';
 import type { StackSettings } from '../schemas/config';
-import { portAnswers } from './probes';
+import type { LocalEntra } from './entra';
+import { httpsStatus, portAnswers } from './probes';
 import { findOrBuildTemporal } from './temporal-binary';
 
 /** Everything a service definition may need to start and probe itself. */
 export interface StackContext {
   settings: StackSettings;
   secrets: LocalSecrets;
+  /** The Entra stand-in's material, when generated (always tried; required with SPC_STACK_ENTRA=1). */
+  entra?: LocalEntra;
   log: (line: string) => void;
 }
 
@@ -105,9 +108,11 @@ const localBatch: StackService = {
   name: 'batch',
   ports: (s) => [{ port: s.SPC_BATCH_PORT, variable: 'SPC_BATCH_PORT' }],
   describe: (s) => `http://127.0.0.1:${s.SPC_BATCH_PORT} (account ${LOCAL_BATCH_ACCOUNT})`,
-  async command() {
-    // dist/src/stack -> dist/src/local-batch/main.js (the stack runs from the compiled tree).
-    return { file: process.execPath, args: [path.resolve(__dirname, '../local-batch/main.js')] };
+  async command({ entra }) {
+    // dist/src/stack -> dist/src/local-batch/main.js (the stack runs from the compiled tree). The stack's certificate
+    // is trusted so that tasks can fetch inputs from, and upload outputs to, the OAuth Azurite over https.
+    const env = entra && { NODE_EXTRA_CA_CERTS: entra.tlsCertFile };
+    return { file: process.execPath, args: [path.resolve(__dirname, '../local-batch/main.js')], env };
   },
   async ready({ settings, secrets }) {
     // The SDK backs off for seconds on a refused connection, so check the port first.
@@ -120,5 +125,43 @@ const localBatch: StackService = {
   },
 };
 
+const tokenIssuer: StackService = {
+  name: 'issuer',
+  ports: (s) => [{ port: s.SPC_ENTRA_ISSUER_PORT, variable: 'SPC_ENTRA_ISSUER_PORT' }],
+  describe: (s) => `https://127.0.0.1:${s.SPC_ENTRA_ISSUER_PORT} (Entra ID stand-in)`,
+  async command() {
+    return { file: process.execPath, args: [path.resolve(__dirname, 'token-issuer-main.js')] };
+  },
+  async ready({ settings, entra }) {
+    if (!entra || !(await portAnswers(settings.SPC_ENTRA_ISSUER_PORT))) return false;
+    const discovery = `https://127.0.0.1:${settings.SPC_ENTRA_ISSUER_PORT}/${entra.tenantId}/v2.0/.well-known/openid-configuration`;
+    return (await httpsStatus(discovery, entra.tlsCertFile)) === 200;
+  },
+};
+
+const azuriteOAuth: StackService = {
+  name: 'azurite-oauth',
+  ports: (s) => [{ port: s.SPC_AZURITE_OAUTH_PORT, variable: 'SPC_AZURITE_OAUTH_PORT' }],
+  describe: (s) => `https://127.0.0.1:${s.SPC_AZURITE_OAUTH_PORT}/${LOCAL_STORAGE_ACCOUNT} (blob, OAuth)`,
+  async command({ settings, secrets, entra }) {
+    if (!entra) throw new Error('azurite-oauth needs the stack certificate');
+    const main = require.resolve('azurite/dist/src/blob/main.js');
+    const args = [main, '--blobHost', '127.0.0.1', '--blobPort', String(settings.SPC_AZURITE_OAUTH_PORT)];
+    args.push('--location', path.join(settings.SPC_STACK_DIR, 'azurite-oauth'), '--skipApiVersionCheck');
+    // basic: Azurite checks a token's issuer, audience and lifetime, not its signature (Azurite's README).
+    args.push('--oauth', 'basic', '--cert', entra.tlsCertFile, '--key', entra.tlsKeyFile);
+    return { file: process.execPath, args, env: { AZURITE_ACCOUNTS: `${LOCAL_STORAGE_ACCOUNT}:${secrets.storageKey}` } };
+  },
+  async ready({ settings, entra }) {
+    if (!entra || !(await portAnswers(settings.SPC_AZURITE_OAUTH_PORT))) return false;
+    // An anonymous request: any HTTP answer over the stack's TLS proves Azurite serves https with our certificate.
+    const status = await httpsStatus(`https://127.0.0.1:${settings.SPC_AZURITE_OAUTH_PORT}/${LOCAL_STORAGE_ACCOUNT}?comp=list`, entra.tlsCertFile);
+    return status > 0;
+  },
+};
+
 /** The services `stack up` starts, in order. */
 export const stackServices: StackService[] = [temporalServer, azurite, localBatch];
+
+/** Started too with SPC_STACK_ENTRA=1: the token issuer and an https Azurite that takes its tokens. */
+export const entraServices: StackService[] = [tokenIssuer, azuriteOAuth];

@@ -3,8 +3,9 @@ import type { StackSettings } from '../schemas/config';
 import { StackError } from './errors';
 import { portAnswers, waitUntil } from './probes';
 import { processPaths, recordedProcess, startDetached, stopRecorded } from './processes';
+import { ensureLocalEntra } from './entra';
 import { ensureLocalSecrets } from './secrets';
-import { stackServices, type StackContext, type StackService } from './services';
+import { entraServices, stackServices, type StackContext, type StackService } from './services';
 
 const READY_TIMEOUT_MS = 90_000;
 
@@ -17,8 +18,11 @@ export interface ServiceStatus {
 }
 
 function contextFor(settings: StackSettings, log: (line: string) => void): StackContext {
-  return { settings, secrets: ensureLocalSecrets(settings), log };
+  return { settings, secrets: ensureLocalSecrets(settings), entra: ensureLocalEntra(settings, settings.SPC_STACK_ENTRA === '1'), log };
 }
+
+/** The services this stack runs: the Entra ones only on request (SPC_STACK_ENTRA=1). */
+const servicesOf = (settings: StackSettings): StackService[] => (settings.SPC_STACK_ENTRA === '1' ? [...stackServices, ...entraServices] : stackServices);
 
 function lastLines(file: string, count: number): string {
   try {
@@ -55,14 +59,15 @@ async function upOne(service: StackService, ctx: StackContext): Promise<void> {
 /** Brings every service up; idempotent (a running service is reused). */
 export async function stackUp(settings: StackSettings, log: (line: string) => void = console.log): Promise<void> {
   const ctx = contextFor(settings, log);
-  for (const service of stackServices) await upOne(service, ctx);
+  for (const service of servicesOf(settings)) await upOne(service, ctx);
 }
 
 /** Stops only the processes this stack started, by their recorded pids, in reverse order. */
 export async function stackDown(settings: StackSettings, log: (line: string) => void = console.log): Promise<void> {
-  for (const service of [...stackServices].reverse()) {
+  // Every service, so that Entra ones started by an earlier `SPC_STACK_ENTRA=1 stack up` stop too.
+  for (const service of [...stackServices, ...entraServices].reverse()) {
     const stopped = await stopRecorded(processPaths(settings.SPC_STACK_DIR, service.name).pidFile);
-    log(`${service.name}: ${stopped ? 'stopped' : 'was not running'}`);
+    if (stopped || stackServices.includes(service)) log(`${service.name}: ${stopped ? 'stopped' : 'was not running'}`);
   }
 }
 
@@ -70,7 +75,7 @@ export async function stackDown(settings: StackSettings, log: (line: string) => 
 export async function stackStatus(settings: StackSettings): Promise<ServiceStatus[]> {
   const ctx = contextFor(settings, () => undefined);
   return Promise.all(
-    stackServices.map(async (service): Promise<ServiceStatus> => {
+    servicesOf(settings).map(async (service): Promise<ServiceStatus> => {
       const ours = recordedProcess(processPaths(settings.SPC_STACK_DIR, service.name).pidFile);
       const answers = await service.ready(ctx).catch(() => false);
       const base = { name: service.name, address: service.describe(settings), pid: ours?.pid };

@@ -44,9 +44,9 @@ describe('loadConfig', () => {
     });
   }
 
-  it('names a missing key and says how to get the local one', () => {
-    const { AZURE_BATCH_KEY: _, ...withoutKey } = complete;
-    assert.throws(() => loadConfig(withoutKey), /AZURE_BATCH_KEY: .*npm run stack -- up/);
+  it('names a missing key of the local Batch service and says how to get it', () => {
+    const { AZURE_BATCH_KEY: _, AZURE_BATCH_URL: __, ...withoutKey } = complete;
+    assert.throws(() => loadConfig(withoutKey), /AZURE_BATCH_KEY: .*for Entra ID set AZURE_BATCH_URL without a key.*npm run stack -- up/);
   });
 
   it('does not echo a secret value in its error', () => {
@@ -63,7 +63,7 @@ describe('Azure-style storage variables', () => {
 
   it('builds the connection string from account name and key, with the public endpoint by default', () => {
     const config = loadConfig({ ...withoutConnectionString, AZURE_STORAGE_ACCOUNT_NAME: 'spcstore', AZURE_STORAGE_ACCOUNT_KEY: 'a2V5' });
-    assert.match(config.AZURE_STORAGE_CONNECTION_STRING, /AccountName=spcstore;AccountKey=a2V5;BlobEndpoint=https:\/\/spcstore\.blob\.core\.windows\.net;/);
+    assert.match(config.AZURE_STORAGE_CONNECTION_STRING ?? '', /AccountName=spcstore;AccountKey=a2V5;BlobEndpoint=https:\/\/spcstore\.blob\.core\.windows\.net;/);
   });
 
   it('names the missing half of the pair', () => {

@@ -6,11 +6,11 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { createActivities } from '../../src/activities';
 import { connectClient } from '../../src/client';
-import type { Config } from '../../src/schemas/config';
+import type { SharedKeyConfig } from '../../src/config';
 import { ensureStack, uniqueId } from '../helpers/stack';
 
 describe('first end-to-end path: client -> Temporal dev server -> worker -> Azurite', () => {
-  let config: Readonly<Config>;
+  let config: SharedKeyConfig;
   let client: Client;
   let worker: Worker;
   let connection: NativeConnection;

@@ -10,6 +10,7 @@ import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSo
 import { BlobServiceClient } from '@azure/storage-blob';
 import { connectClient } from '../../src/client';
 import { SPC_WORKFLOWS_PATH, SpcPlugin } from '../../src/plugin';
+import type { SharedKeyConfig } from '../../src/config';
 import type { Config } from '../../src/schemas/config';
 import type { RawRunInput } from '../../src/schemas/run-input';
 import { startLocalBatchService } from '../../src/local-batch/server';
@@ -18,7 +19,7 @@ import { assertNoLeftovers } from './leftovers';
 import { ensureStack, uniqueId } from './stack';
 
 export interface RunEnv {
-  config: Readonly<Config>;
+  config: SharedKeyConfig;
   client: Client;
   batch: TestBatch;
   blobs: BlobServiceClient;
@@ -43,7 +44,7 @@ export async function startRunEnv(options: { allocationDelayMs?: number; dataDir
   const stackConfig = await ensureStack();
   const batch = await startTestBatch({ allocationDelayMs: options.allocationDelayMs ?? 200, dataDir: options.dataDir });
   const taskQueue = uniqueId('run');
-  const config: Readonly<Config> = Object.freeze({
+  const config: SharedKeyConfig = Object.freeze({
     ...stackConfig,
     SPC_TASK_QUEUE: taskQueue,
     AZURE_BATCH_URL: batch.service.url,

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { loadConfig, loadStackSettings } from '../../src/config';
-import type { Config } from '../../src/schemas/config';
+import { loadConfig, loadStackSettings, requireSharedKeys, type SharedKeyConfig } from '../../src/config';
 import { installQuietRuntime } from '../../src/runtime';
 import { stackUp } from '../../src/stack/stack';
 
@@ -8,10 +7,10 @@ import { stackUp } from '../../src/stack/stack';
  * Brings the shared local stack up (or reuses the running one) and returns the configuration pointing at it.
  * `npm test` starts the stack once before the suites; this call is then a cheap check.
  */
-export async function ensureStack(): Promise<Readonly<Config>> {
+export async function ensureStack(): Promise<SharedKeyConfig> {
   installQuietRuntime();
   await stackUp(loadStackSettings(), () => undefined);
-  return loadConfig();
+  return requireSharedKeys(loadConfig());
 }
 
 /** A short unique suffix for task queues, workflow ids and containers, so suites can share one stack. */

@@ -1,7 +1,7 @@
 import { BlobServiceClient, ContainerSASPermissions, type ContainerClient } from '@azure/storage-blob';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../src/config';
+import { loadConfig, requireSharedKeys } from '../../src/config';
 import { jsSignedRequest } from '../helpers/batch-raw';
 import { readTaskFile, rejection, startTestBatch, waitForNodes, waitForTask, type TestBatch } from '../helpers/local-batch';
 import { uniqueId } from '../helpers/stack';
@@ -23,7 +23,7 @@ describe('local Batch task files, resource files and output files (through Azuri
   let output: ContainerClient;
   const expiresOn = () => new Date(Date.now() + 3600_000);
   before(async () => {
-    const blobs = BlobServiceClient.fromConnectionString(loadConfig().AZURE_STORAGE_CONNECTION_STRING);
+    const blobs = BlobServiceClient.fromConnectionString(requireSharedKeys(loadConfig()).AZURE_STORAGE_CONNECTION_STRING);
     input = blobs.getContainerClient(uniqueId('lb-in'));
     output = blobs.getContainerClient(uniqueId('lb-out'));
     await input.create();
@@ -101,7 +101,7 @@ describe('local Batch task files, resource files and output files (through Azuri
   });
 
   it('an upload to a missing container completes the task with result failure and FileUploadContainerNotFound', async () => {
-    const blobs = BlobServiceClient.fromConnectionString(loadConfig().AZURE_STORAGE_CONNECTION_STRING);
+    const blobs = BlobServiceClient.fromConnectionString(requireSharedKeys(loadConfig()).AZURE_STORAGE_CONNECTION_STRING);
     const absent = blobs.getContainerClient(uniqueId('lb-absent'));
     const writeSas = await absent.generateSasUrl({ permissions: ContainerSASPermissions.parse('rwl'), expiresOn: expiresOn() });
     const jobId = uniqueId('job');
