@@ -27,12 +27,12 @@ describe('scripts/check-test-prereqs.sh, run first by npm test', () => {
     assert.equal(result.code, 1);
     assert.equal(result.stdout, '');
     assert.equal(result.stderr.split('\n').filter(Boolean).length, 1, result.stderr);
-    assert.match(result.stderr, /^missing: shellcheck, chromium \(no executable at .*chromium; or set SPC_CHROMIUM\) — run: apt-get install shellcheck chromium\n$/);
+    assert.match(result.stderr, /^missing: shellcheck, chromium, openssl \(no executable at .*chromium; or set SPC_CHROMIUM\) — run: apt-get install shellcheck chromium openssl\n$/);
   });
 
   it('asks only for what is missing', async () => {
     const result = await check({ PATH: mkdtempSync(path.join(tmpdir(), 'spc-prereqs-')), SPC_CHROMIUM: process.env.SPC_CHROMIUM ?? '/usr/bin/chromium' });
     assert.equal(result.code, 1);
-    assert.equal(result.stderr, 'missing: shellcheck — run: apt-get install shellcheck\n');
+    assert.equal(result.stderr, 'missing: shellcheck, openssl — run: apt-get install shellcheck openssl\n');
   });
 });
