@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LocalBatchAdminClient } from '../../src/local-batch/admin-client';
 import type { FaultSettings } from '../../src/local-batch/faults';
+import type { QuotaSettings } from '../../src/local-batch/quotas';
 import { startLocalBatchService, type LocalBatchService } from '../../src/local-batch/server';
 import { LOCAL_BATCH_ACCOUNT, loadStackSettings } from '../../src/config';
 import { ensureLocalSecrets } from '../../src/stack/secrets';
@@ -25,7 +26,9 @@ export interface TestBatch {
 }
 
 /** Starts a local Batch service in-process on an ephemeral port with a temp data folder and a random key. */
-export async function startTestBatch(options: { allocationDelayMs?: number; faults?: FaultSettings; dataDir?: string } = {}): Promise<TestBatch> {
+export async function startTestBatch(
+  options: { allocationDelayMs?: number; nodeStateDelayMs?: number; faults?: FaultSettings; quotas?: QuotaSettings; dataDir?: string } = {},
+): Promise<TestBatch> {
   const accountKey = randomBytes(32).toString('base64');
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'spc-batch-test-'));
   const service = await startLocalBatchService({
@@ -34,7 +37,9 @@ export async function startTestBatch(options: { allocationDelayMs?: number; faul
     accountKey,
     dataDir,
     allocationDelayMs: options.allocationDelayMs ?? 50,
+    nodeStateDelayMs: options.nodeStateDelayMs,
     faults: options.faults,
+    quotas: options.quotas,
   });
   return {
     service,
