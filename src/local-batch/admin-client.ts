@@ -1,5 +1,5 @@
 import type { QuotaReport } from './admin';
-import type { FaultSettings } from './faults';
+import type { FaultSettings, ParsedFaultSettings } from './faults';
 import type { QuotaSettings } from './quotas';
 import type { StatsReport } from './stats';
 
@@ -30,12 +30,12 @@ export class LocalBatchAdminClient {
     return this.call('POST', '/_admin/stats/reset');
   }
 
-  getFaults(): Promise<FaultSettings> {
+  getFaults(): Promise<ParsedFaultSettings> {
     return this.call('GET', '/_admin/faults');
   }
 
   /** Changes the given fault settings (absent fields stay). */
-  setFaults(settings: FaultSettings): Promise<FaultSettings & { preempted?: string }> {
+  setFaults(settings: FaultSettings): Promise<ParsedFaultSettings & { preempted?: string }> {
     return this.call('PUT', '/_admin/faults', settings);
   }
 

@@ -65,7 +65,10 @@ export const FaultSettingsSchema = z.object({
   allocationTimeout: AllocationTimeoutSchema.nullable().optional(),
   spotEviction: SpotEvictionSchema.nullable().optional(),
 });
-export type FaultSettings = z.infer<typeof FaultSettingsSchema>;
+/** Fault settings as a client writes them (defaults may be left out). */
+export type FaultSettings = z.input<typeof FaultSettingsSchema>;
+/** Fault settings once parsed (defaults filled in). */
+export type ParsedFaultSettings = z.infer<typeof FaultSettingsSchema>;
 
 export class Faults {
   operations: Record<string, OperationFault> = {};
@@ -80,11 +83,11 @@ export class Faults {
   evictions = 0;
 
   constructor(initial?: FaultSettings) {
-    if (initial) this.apply(initial);
+    if (initial) this.apply(FaultSettingsSchema.parse(initial));
   }
 
   /** Replaces the given settings (fields that are absent stay as they are). */
-  apply(settings: FaultSettings): void {
+  apply(settings: ParsedFaultSettings): void {
     if (settings.operations) this.operations = settings.operations;
     if (settings.failNextTasks !== undefined) this.failNextTasks = settings.failNextTasks;
     if (settings.failNextStartTask !== undefined) this.failNextStartTask = settings.failNextStartTask;
@@ -96,7 +99,7 @@ export class Faults {
     }
   }
 
-  current(): FaultSettings {
+  current(): ParsedFaultSettings {
     return {
       operations: this.operations,
       failNextTasks: this.failNextTasks,
