@@ -105,6 +105,11 @@ export interface ProcessEvents {
   onStarted?(pid: number, pidStart?: string): void;
   /** Called exactly once. A command that cannot start exits like a shell reports it: 127 (not found) / 126. */
   onExit(exitCode: number, detail?: string): void;
+  /**
+   * The process could not be started at all (its log files could not be opened), reported asynchronously by a
+   * launcher; a direct spawn throws instead. Without it the start is reported as exit code 127.
+   */
+  onError?(message: string): void;
 }
 
 /** A started (or starting) process: kill() kills its whole process group, whenever it is called. */

@@ -193,6 +193,9 @@ async function runStartTask(engine: Engine, pool: PoolRecord, node: NodeRecord, 
           engine.touchPool(pool, false);
         },
         onExit: (code) => finish(code),
+        onError: (message) => {
+          finish(undefined, { category: 'servererror', code: 'StartTaskExecutionError', message: `The node could not start the start task: ${message}` });
+        },
       },
     );
   } catch (err) {

@@ -159,6 +159,10 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
           engine.touchTask(rec);
         },
         onExit,
+        onError: (message) => {
+          engine.cancel(attempt.timer);
+          if (!attempt.abandoned) failAttempt(engine, rec, new Error(message));
+        },
       },
     );
   }
