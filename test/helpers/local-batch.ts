@@ -138,14 +138,19 @@ export class BatchProcess {
   readonly accountName = LOCAL_BATCH_ACCOUNT;
   readonly accountKey: string;
 
-  constructor(readonly stackDir: string, readonly port: number) {
+  constructor(
+    readonly stackDir: string,
+    readonly port: number,
+    /** More environment for the service (e.g. SPC_BATCH_QUOTAS). */
+    readonly extraEnv: Record<string, string> = {},
+  ) {
     this.url = `http://127.0.0.1:${port}`;
     this.accountKey = ensureLocalSecrets(loadStackSettings({ SPC_STACK_DIR: stackDir })).batchKey;
   }
 
   /** Starts the service and resolves once it answers (the admin endpoint: the SDK backs off for seconds on a refusal). */
   async start(): Promise<void> {
-    const env = { PATH: process.env.PATH, HOME: process.env.HOME, SPC_STACK_DIR: this.stackDir, SPC_BATCH_PORT: String(this.port), SPC_BATCH_ALLOCATION_DELAY_MS: '50' };
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, SPC_STACK_DIR: this.stackDir, SPC_BATCH_PORT: String(this.port), SPC_BATCH_ALLOCATION_DELAY_MS: '50', ...this.extraEnv };
     // Its own process group, so kill -9 of the group takes the service and its process launchers down at once.
     this.child = spawn(process.execPath, [path.resolve(__dirname, '../../src/local-batch/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'], detached: true });
     const headers = { 'x-spc-admin-key': this.accountKey };

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { vmSizeInfo } from '../../src/local-batch/vm-sizes';
-import { rejection, startTestBatch, waitFor, type TestBatch } from '../helpers/local-batch';
+import { LocalBatchAdminClient } from '../../src/local-batch/admin-client';
+import { BatchProcess, freePort, rejection, startTestBatch, waitFor, type TestBatch } from '../helpers/local-batch';
 import { uniqueId } from '../helpers/stack';
 
 /** Waits until the pool is steady and returns it (the nodes it got and its resizeErrors). */
@@ -30,6 +34,19 @@ describe('local Batch account quotas and capacity: real codes, resizeErrors inst
     assert.deepEqual(vmSizeInfo('Standard_NC6s_v3'), { cores: 6, family: 'standardNCSv3Family' });
     assert.deepEqual(vmSizeInfo('Standard_NC24ads_A100_v4'), { cores: 24, family: 'standardNCADSv4Family' });
     assert.equal(vmSizeInfo('mystery').cores, 1);
+  });
+
+  it('the stack service reads its quotas from SPC_BATCH_QUOTAS', async () => {
+    const stackDir = mkdtempSync(path.join(tmpdir(), 'spc-quota-stack-'));
+    const service = new BatchProcess(stackDir, await freePort(), { SPC_BATCH_QUOTAS: JSON.stringify({ poolQuota: 3, dedicatedCoreQuotaPerVMFamily: { standardDSv3Family: 8 } }) });
+    try {
+      await service.start();
+      const report = await new LocalBatchAdminClient(service.url, service.accountKey).getQuotas();
+      assert.deepEqual(report.quotas, { poolQuota: 3, dedicatedCoreQuotaPerVMFamily: { standardDSv3Family: 8 } });
+    } finally {
+      await service.kill9();
+      rmSync(stackDir, { recursive: true, force: true });
+    }
   });
 
   it('Pool_Add past the pool quota is 409 PoolQuotaReached and creates nothing; a deleted pool frees its place', async () => {
