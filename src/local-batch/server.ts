@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { accountRoutes } from './account';
 import { handleAdmin } from './admin';
 import { verifySharedKey } from './auth';
 import { Engine } from './engine';
@@ -60,7 +61,7 @@ export interface LocalBatchService {
   close(): Promise<void>;
 }
 
-const routes: Route[] = [...poolRoutes, ...jobRoutes, ...taskRoutes, ...fileRoutes];
+const routes: Route[] = [...accountRoutes, ...poolRoutes, ...jobRoutes, ...taskRoutes, ...fileRoutes];
 
 function findRoute(method: string, rawPath: string): { route: Route; params: string[] } | undefined {
   for (const route of routes) {

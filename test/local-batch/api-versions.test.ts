@@ -23,7 +23,7 @@ describe('local Batch api-versions: the current ones, and @azure/batch 10.2.0 to
     assert.equal(old.json?.code, 'UnsupportedRequestVersion');
   });
 
-  it('@azure/batch 10.2.0 sends the version set on client.apiVersion, and its pool/job/task/file flow works with 2025-06-01', async () => {
+  it('@azure/batch 10.2.0 sends the version set on client.apiVersion, and its pool/job/task/file flow (and the supported-images list) works with 2025-06-01', async () => {
     const client = batchClient(b.service.url, b.accountKey);
     // The constructor has no apiVersion option; the generated context keeps it in a public field that every operation reads.
     client.apiVersion = '2019-08-01.10.0';
@@ -42,6 +42,8 @@ describe('local Batch api-versions: the current ones, and @azure/batch 10.2.0 to
       },
     });
     await waitForNodes(client, poolId, 1, ['idle']);
+    const images = await client.account.listSupportedImages();
+    assert.ok(images.some((i) => i.nodeAgentSKUId === 'batch.node.ubuntu 24.04' && i.imageReference.offer === 'ubuntu-24_04-lts'));
     await client.job.add({ id: jobId, poolInfo: { poolId } });
     const added = await client.task.addCollection(jobId, [{ id: 't1', commandLine: "/bin/sh -c 'echo one'" }, { id: 't2', commandLine: "/bin/sh -c 'echo two'" }]);
     assert.deepEqual(added.value?.map((r) => r.status), ['success', 'success']);
