@@ -1,4 +1,6 @@
-import type { FaultSettings } from './faults';
+import type { QuotaReport } from './admin';
+import type { FaultSettings, ParsedFaultSettings } from './faults';
+import type { QuotaSettings } from './quotas';
 import type { StatsReport } from './stats';
 
 /** A small client of the local Batch service's admin endpoint (tests, benchmarks, demos). */
@@ -28,13 +30,23 @@ export class LocalBatchAdminClient {
     return this.call('POST', '/_admin/stats/reset');
   }
 
-  getFaults(): Promise<FaultSettings> {
+  getFaults(): Promise<ParsedFaultSettings> {
     return this.call('GET', '/_admin/faults');
   }
 
   /** Changes the given fault settings (absent fields stay). */
-  setFaults(settings: FaultSettings): Promise<FaultSettings & { preempted?: string }> {
+  setFaults(settings: FaultSettings): Promise<ParsedFaultSettings & { preempted?: string }> {
     return this.call('PUT', '/_admin/faults', settings);
+  }
+
+  /** The account quotas, what the account uses of them, and Spot evictions since start. */
+  getQuotas(): Promise<QuotaReport> {
+    return this.call('GET', '/_admin/quotas');
+  }
+
+  /** Changes the given quotas (a field set to null goes back to unlimited; absent fields stay). */
+  setQuotas(settings: QuotaSettings): Promise<QuotaReport> {
+    return this.call('PUT', '/_admin/quotas', settings);
   }
 
   /** Preempts a low-priority node (a running one if any, unless nodeId names it); returns its id. */

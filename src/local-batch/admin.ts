@@ -4,12 +4,15 @@ import { BatchError, conflict, notFound } from './errors';
 import { FaultSettingsSchema } from './faults';
 import { jsonBody, type Reply, type Request } from './http';
 import { preemptNode } from './nodes';
+import { applyQuotas, quotaUsage, QuotasSchema, type Quotas, type QuotaUsage } from './quotas';
+import { watchSpotEvictions } from './spot-eviction';
 import type { NodeRecord } from './types';
 import { parseBody } from './wire-schemas';
 
 /**
  * The admin endpoint under /_admin/ (not part of the Batch API), authenticated by `x-spc-admin-key: <accountKey>`:
- * GET /_admin/stats, POST /_admin/stats/reset, GET|PUT /_admin/faults, POST /_admin/preempt {poolId, nodeId?}.
+ * GET /_admin/stats, POST /_admin/stats/reset, GET|PUT /_admin/faults, GET|PUT /_admin/quotas,
+ * POST /_admin/preempt {poolId, nodeId?}.
  */
 export const ADMIN_KEY_HEADER = 'x-spc-admin-key';
 
@@ -38,6 +41,17 @@ function preempt(engine: Engine, target: { poolId: string; nodeId?: string }): N
   return node;
 }
 
+/** What `GET|PUT /_admin/quotas` answer: the limits set, what the account uses, Spot evictions so far. */
+export interface QuotaReport {
+  quotas: Quotas;
+  usage: QuotaUsage;
+  evictions: number;
+}
+
+function quotaReport(engine: Engine): QuotaReport {
+  return { quotas: engine.quotas, usage: quotaUsage(engine), evictions: engine.faults.evictions };
+}
+
 export function handleAdmin(engine: Engine, req: Request): Reply {
   authorize(engine, req);
   const route = `${req.method} ${req.rawPath.replace(/\/$/, '')}`;
@@ -52,9 +66,15 @@ export function handleAdmin(engine: Engine, req: Request): Reply {
     case 'PUT /_admin/faults': {
       const settings = parseBody(FaultSettingsSchema, jsonBody(req));
       engine.faults.apply(settings);
+      watchSpotEvictions(engine);
       const preempted = settings.preemptNode ? preempt(engine, settings.preemptNode).id : undefined;
       return { status: 200, body: { ...engine.faults.current(), ...(preempted && { preempted }) } };
     }
+    case 'GET /_admin/quotas':
+      return { status: 200, body: quotaReport(engine) };
+    case 'PUT /_admin/quotas':
+      applyQuotas(engine.quotas, parseBody(QuotasSchema, jsonBody(req)));
+      return { status: 200, body: quotaReport(engine) };
     case 'POST /_admin/preempt': {
       const body = jsonBody(req) as { poolId?: unknown; nodeId?: unknown };
       if (typeof body.poolId !== 'string') throw new BatchError(400, 'MissingRequiredProperty', 'poolId is required');

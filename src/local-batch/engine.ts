@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FaultSettings } from './faults';
 import { Faults } from './faults';
+import { applyQuotas, type QuotaSettings, type Quotas } from './quotas';
 import type { ProcessHandle } from './executor';
 import { ProcessPool } from './process-pool';
 import { Stats } from './stats';
@@ -15,7 +16,10 @@ export interface EngineOptions {
   accountKey: string;
   dataDir: string;
   allocationDelayMs: number;
+  /** How long a new node is `creating`, and at least how long it is `starting`, in ms. */
+  nodeStateDelayMs: number;
   faults?: FaultSettings;
+  quotas?: QuotaSettings;
 }
 
 /** What the running task attempt holds; `abandoned` once something else (terminate, requeue, kill) took over. */
@@ -44,6 +48,8 @@ export class Engine {
   readonly attempts = new Map<TaskRecord, Attempt>();
   readonly store: Store;
   readonly faults: Faults;
+  /** Account quotas (absent = unlimited); in memory only: a restart goes back to the start settings. */
+  readonly quotas: Quotas = {};
   readonly stats = new Stats();
   readonly processes = new ProcessPool();
   readonly key: Buffer;
@@ -60,6 +66,7 @@ export class Engine {
     this.store = new Store({ dir: path.join(options.dataDir, 'state') });
     this.store.snapshotSource = () => this.snapshot();
     this.faults = new Faults(options.faults);
+    if (options.quotas) applyQuotas(this.quotas, options.quotas);
     mkdirSync(this.nodesDir, { recursive: true });
     openTrash(this.trashDir);
   }

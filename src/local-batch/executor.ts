@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import * as path from 'node:path';
 
 /**
  * Runs command lines as local processes the way a Batch node does: no shell (the command line is split into
  * arguments like a POSIX shell would split words, without expansions), in the task's working directory, with only
- * the variables Batch sets plus PATH/HOME/LANG, so the service's own environment (keys) never leaks into tasks.
+ * the variables Batch sets plus PATH/LANG and the node's HOME/TMPDIR, so the service's own environment (keys) never leaks into tasks.
  * Each process leads its own process group, so killing the group kills the whole tree.
  */
 export interface ProcessSpec {
@@ -56,10 +57,16 @@ export function splitCommandLine(commandLine: string): string[] {
   return args;
 }
 
-export function baseEnvironment(): Record<string, string> {
+/**
+ * PATH and LANG of the service, and the node's own HOME and TMPDIR (`<node>/home`, `<node>/tmp`): tasks on different
+ * nodes never share dot-files, caches or temp files, and none of them writes into the service user's home.
+ */
+export function baseEnvironment(nodeRoot: string): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of ['PATH', 'HOME', 'LANG']) if (process.env[name]) env[name] = process.env[name]!;
+  for (const name of ['PATH', 'LANG']) if (process.env[name]) env[name] = process.env[name]!;
   env.PATH ??= '/usr/local/bin:/usr/bin:/bin';
+  env.HOME = path.join(nodeRoot, 'home');
+  env.TMPDIR = path.join(nodeRoot, 'tmp');
   return env;
 }
 
@@ -98,6 +105,11 @@ export interface ProcessEvents {
   onStarted?(pid: number, pidStart?: string): void;
   /** Called exactly once. A command that cannot start exits like a shell reports it: 127 (not found) / 126. */
   onExit(exitCode: number, detail?: string): void;
+  /**
+   * The process could not be started at all (its log files could not be opened), reported asynchronously by a
+   * launcher; a direct spawn throws instead. Without it the start is reported as exit code 127.
+   */
+  onError?(message: string): void;
 }
 
 /** A started (or starting) process: kill() kills its whole process group, whenever it is called. */

@@ -1,5 +1,5 @@
-import { createReadStream, existsSync, statSync, type Stats } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { createReadStream, existsSync, type Stats } from 'node:fs';
+import { lstat, readdir, realpath, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Engine } from './engine';
 import { BatchError, conflict, notFound } from './errors';
@@ -22,10 +22,24 @@ function taskDirOf(task: TaskRecord): string {
   return task.taskDir;
 }
 
-function resolveInside(dir: string, relative: string): string {
+const within = (dir: string, target: string) => target === dir || target.startsWith(dir + path.sep);
+
+/**
+ * The path of `relative` in the task folder, refusing (404, as for a missing file) any path whose real location
+ * leaves the folder: `..` and symlinks alike, so a task cannot make the file API read or delete the node's or the
+ * service's files. `followLast: false` (delete) resolves only the parent, so a symlink itself is what gets removed.
+ */
+async function resolveInside(dir: string, relative: string, followLast: boolean): Promise<string> {
   const target = path.resolve(dir, relative);
-  if (target !== dir && !target.startsWith(dir + path.sep)) throw notFound('File', 'file');
-  return target;
+  if (!within(dir, target)) throw notFound('File', 'file');
+  const missing = () => {
+    throw notFound('File', 'file');
+  };
+  const realDir = await realpath(dir).catch(missing);
+  if (target === dir) return realDir;
+  const real = await realpath(followLast ? target : path.dirname(target)).catch(missing);
+  if (!within(realDir, real)) throw notFound('File', 'file');
+  return followLast ? real : path.join(real, path.basename(target));
 }
 
 function fileHeaders(req: Request, task: TaskRecord, relative: string, stats: Stats): Record<string, string> {
@@ -40,18 +54,18 @@ function fileHeaders(req: Request, task: TaskRecord, relative: string, stats: St
   };
 }
 
-function statOf(file: string): Stats {
+async function statOf(file: string, followLink = true): Promise<Stats> {
   try {
-    return statSync(file);
+    return await (followLink ? stat(file) : lstat(file));
   } catch {
     throw notFound('File', 'file');
   }
 }
 
-function getFile(engine: Engine, req: Request, [jobId, taskId, filePath]: string[], headOnly: boolean): Reply {
+async function getFile(engine: Engine, req: Request, [jobId, taskId, filePath]: string[], headOnly: boolean): Promise<Reply> {
   const task = getTask(engine, jobId, taskId);
-  const file = resolveInside(taskDirOf(task), filePath);
-  const stats = statOf(file);
+  const file = await resolveInside(taskDirOf(task), filePath, true);
+  const stats = await statOf(file);
   const headers = fileHeaders(req, task, filePath, stats);
   if (headOnly || stats.isDirectory()) return { status: 200, headers: { ...headers, 'Content-Length': String(stats.isDirectory() ? 0 : stats.size) }, raw: Buffer.alloc(0) };
   let start = 0;
@@ -80,8 +94,15 @@ function getFile(engine: Engine, req: Request, [jobId, taskId, filePath]: string
 
 async function deleteFile(engine: Engine, req: Request, [jobId, taskId, filePath]: string[]): Promise<Reply> {
   const task = getTask(engine, jobId, taskId);
-  const file = resolveInside(taskDirOf(task), filePath);
-  const stats = statOf(file);
+  const dir = taskDirOf(task);
+  if (path.resolve(dir, filePath) === dir) {
+    // Deleting the task folder would take stdout/stderr and the working directory of a task that may be running.
+    throw new BatchError(400, 'InvalidUri', 'The task directory itself cannot be deleted; delete the files or directories in it.', [
+      { key: 'Reason', value: `filePath "${filePath}" names the task directory` },
+    ]);
+  }
+  const file = await resolveInside(dir, filePath, false);
+  const stats = await statOf(file, false);
   if (stats.isDirectory() && req.query.get('recursive') !== 'true' && (await readdir(file)).length > 0) {
     throw conflict('DirectoryNotEmpty', 'The directory is not empty; use recursive=true.');
   }
@@ -103,7 +124,8 @@ async function listFiles(engine: Engine, req: Request, [jobId, taskId]: string[]
     for (const entry of (await readdir(abs, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
       const childRel = rel ? `${rel}/${entry.name}` : entry.name;
       const childAbs = path.join(abs, entry.name);
-      const stats = await stat(childAbs).catch(() => undefined);
+      // lstat: a symlink is listed as what it is (not a directory, never descended into), not as its target.
+      const stats = await lstat(childAbs).catch(() => undefined);
       if (!stats) continue; // removed while listed
       const item = {
         name: childRel,

@@ -2,6 +2,7 @@ import type { Engine } from './engine';
 import { conflict, notFound } from './errors';
 import { entityHeaders, jsonBody, metadataUrl, readConditions, writeConditions, type Reply, type Request } from './http';
 import { armJobWallClock, checkAllTasksComplete, disableJob, enableJob, runningTasksOf, setJobState, terminateJob } from './job-lifecycle';
+import { quotaUsage } from './quotas';
 import { entityReply, listPage, route, type Route } from './routing';
 import { cancelRetention, killTaskProcess } from './task-runner';
 import type { JobRecord, JobWire } from './types';
@@ -26,6 +27,10 @@ function addJob(engine: Engine, req: Request): Reply {
   const existing = engine.jobs.get(body.id.toLowerCase());
   if (existing?.wire.state === 'deleting') throw conflict('JobBeingDeleted', 'The specified job has been marked for deletion and is being reclaimed.');
   if (existing) throw conflict('JobExists', 'The specified job already exists.');
+  const jobQuota = engine.quotas.activeJobAndJobScheduleQuota;
+  if (jobQuota !== undefined && quotaUsage(engine).activeJobsAndJobSchedules >= jobQuota) {
+    throw conflict('ActiveJobAndScheduleQuotaReached', `The specified account has reached its quota of active jobs and job schedules (${jobQuota}).`);
+  }
   const entity = newEntityWire(body.id, engine.jobUrl(body.id));
   const now = entity.creationTime;
   const wire: JobWire = {

@@ -3,12 +3,13 @@ import { LOCAL_BATCH_ACCOUNT, loadStackSettings } from '../config';
 import { readLocalEntra, tokenIssuerOf } from '../stack/entra';
 import { ensureLocalSecrets } from '../stack/secrets';
 import { FaultSettingsSchema } from './faults';
+import { QuotasSchema } from './quotas';
 import { startLocalBatchService } from './server';
 
 /**
  * Entry point of the `batch` stack service. Reads SPC_BATCH_PORT and SPC_STACK_DIR (via the stack settings), the
  * generated account key from the stack folder, and optionally SPC_BATCH_HOST (default 127.0.0.1; 0.0.0.0 in a
- * container), SPC_BATCH_ALLOCATION_DELAY_MS and SPC_BATCH_FAULTS (JSON).
+ * container), SPC_BATCH_ALLOCATION_DELAY_MS, SPC_BATCH_FAULTS and SPC_BATCH_QUOTAS (JSON).
  */
 async function run(): Promise<void> {
   const settings = loadStackSettings();
@@ -17,6 +18,7 @@ async function run(): Promise<void> {
   // Entra ID tokens of the stack's issuer are accepted alongside the shared key once the stack generated its key.
   const entra = readLocalEntra(settings);
   const faults = process.env.SPC_BATCH_FAULTS ? FaultSettingsSchema.parse(JSON.parse(process.env.SPC_BATCH_FAULTS)) : undefined;
+  const quotas = process.env.SPC_BATCH_QUOTAS ? QuotasSchema.parse(JSON.parse(process.env.SPC_BATCH_QUOTAS)) : undefined;
   const service = await startLocalBatchService({
     port: settings.SPC_BATCH_PORT,
     host: process.env.SPC_BATCH_HOST,
@@ -26,6 +28,7 @@ async function run(): Promise<void> {
     allocationDelayMs: delay === undefined ? undefined : Number(delay),
     faults,
     tokenTrust: entra && { issuer: tokenIssuerOf(entra.tenantId), publicKeyPem: entra.signingPublicKeyPem },
+    quotas,
   });
   console.log(`local-batch: account ${LOCAL_BATCH_ACCOUNT} listening at ${service.url}`);
   const stop = () => {

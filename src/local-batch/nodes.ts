@@ -58,8 +58,16 @@ export function addNode(engine: Engine, pool: PoolRecord, isDedicated: boolean):
     usedSlots: 0,
   };
   pool.nodes.set(node.id, node);
-  bootNode(engine, pool, node);
+  leaveCreating(engine, pool, node);
   return node;
+}
+
+/** A node being allocated stays `creating` for the node-state delay (the VM being made), then boots. */
+function leaveCreating(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
+  engine.later(engine.options.nodeStateDelayMs, () => {
+    if (pool.nodes.get(node.id) !== node || node.state !== 'creating') return;
+    bootNode(engine, pool, node);
+  });
 }
 
 /** The current boot of each node: a boot that finishes after the node rebooted, left or was preempted is ignored. */
@@ -79,9 +87,18 @@ export function bootNode(engine: Engine, pool: PoolRecord, node: NodeRecord): vo
   engine.touchPool(pool, false);
   const root = engine.nodeRoot(node);
   const current = () => !engine.closed && boots.get(node) === boot && pool.nodes.get(node.id) === node;
-  makeDirs(['shared', 'startup/wd', 'workitems', 'fsmounts'].map((dir) => path.join(root, dir))).then(
+  const madeAt = Date.now();
+  makeDirs(['shared', 'startup/wd', 'workitems', 'fsmounts', 'home', 'tmp'].map((dir) => path.join(root, dir))).then(
     () => {
-      if (current()) finishBoot(engine, pool, node);
+      // `starting` lasts at least the node-state delay, so a client polling the node can see it.
+      const rest = engine.options.nodeStateDelayMs - (Date.now() - madeAt);
+      if (rest <= 0) {
+        if (current()) finishBoot(engine, pool, node);
+      } else {
+        engine.later(rest, () => {
+          if (current()) finishBoot(engine, pool, node);
+        });
+      }
     },
     (err: unknown) => {
       if (!current()) return;
@@ -150,7 +167,7 @@ async function runStartTask(engine: Engine, pool: PoolRecord, node: NodeRecord, 
     return;
   }
   const env: Record<string, string> = {
-    ...baseEnvironment(),
+    ...baseEnvironment(root),
     AZ_BATCH_ACCOUNT_NAME: engine.options.accountName,
     AZ_BATCH_ACCOUNT_URL: engine.baseUrl,
     AZ_BATCH_POOL_ID: pool.wire.id,
@@ -176,6 +193,9 @@ async function runStartTask(engine: Engine, pool: PoolRecord, node: NodeRecord, 
           engine.touchPool(pool, false);
         },
         onExit: (code) => finish(code),
+        onError: (message) => {
+          finish(undefined, { category: 'servererror', code: 'StartTaskExecutionError', message: `The node could not start the start task: ${message}` });
+        },
       },
     );
   } catch (err) {
@@ -234,6 +254,7 @@ export function setAllocationState(engine: Engine, pool: PoolRecord, state: Pool
 export function preemptNode(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
   completeTaskOnNodeRemoval(engine, node, 'recover');
   killStartTask(node);
+  engine.faults.evictions++;
   setNodeState(node, 'preempted');
   boots.delete(node);
   // Local data is lost; the rename frees the path at once, so the next boot never races the removal.
@@ -242,7 +263,8 @@ export function preemptNode(engine: Engine, pool: PoolRecord, node: NodeRecord):
   engine.later(engine.options.allocationDelayMs, () => {
     if (pool.nodes.get(node.id) !== node || node.state !== 'preempted') return;
     setNodeState(node, 'creating');
-    bootNode(engine, pool, node);
+    engine.touchPool(pool, false);
+    leaveCreating(engine, pool, node);
   });
 }
 

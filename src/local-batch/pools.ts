@@ -3,7 +3,8 @@ import { conflict, invalidProperty, missingProperty, notFound } from './errors';
 import { entityHeaders, jsonBody, readConditions, writeConditions, type Reply, type Request } from './http';
 import { addNode, afterNodeChange, disableNodeScheduling, enableNodeScheduling, rebootNode, removeNode, setAllocationState } from './nodes';
 import { entityReply, listPage, route, type Route } from './routing';
-import type { NodeRecord, PoolRecord, PoolWire } from './types';
+import { addToUsage, coreQuotaError, quotaUsage, type QuotaUsage } from './quotas';
+import type { NodeRecord, PoolRecord, PoolWire, ResizeError } from './types';
 import { isoTime, newEntityWire, parseDuration } from './wire';
 import { NodeDisableSchedulingSchema, NodeRebootSchema, NodeRemoveSchema, parseBody, PoolAddSchema, PoolPatchSchema, PoolResizeSchema, PoolUpdatePropertiesSchema } from './wire-schemas';
 
@@ -55,14 +56,51 @@ function nodeWire(engine: Engine, pool: PoolRecord, node: NodeRecord): Record<st
   };
 }
 
-/** Applies the pool's targets after the allocation delay: adds nodes, or removes surplus ones (idle first). */
-function applyTargets(engine: Engine, pool: PoolRecord): void {
+const targetOf = (pool: PoolRecord, dedicated: boolean) => (dedicated ? pool.wire.targetDedicatedNodes : pool.wire.targetLowPriorityNodes);
+const staying = (pool: PoolRecord, dedicated: boolean) => [...pool.nodes.values()].filter((n) => n.isDedicated === dedicated && !n.leaving);
+
+/**
+ * Adds up to `missing` nodes of one priority, as capacity and the core quotas allow; returns why it stopped short.
+ * `timedOut`: this priority's allocation did not complete within the resize timeout, so nothing is added.
+ */
+function grow(engine: Engine, pool: PoolRecord, dedicated: boolean, missing: number, usage: QuotaUsage, timedOut: boolean): ResizeError | undefined {
+  const kind = dedicated ? 'dedicated' : 'Spot/low-priority';
+  if (timedOut) {
+    return { code: 'AllocationTimedout', message: `Desired number of ${kind} nodes could not be allocated as the resize timeout was reached.` };
+  }
+  const { failure } = engine.faults.allocationFaultFor(pool.wire.vmSize, dedicated);
+  if (failure) {
+    return {
+      code: failure.code,
+      message: failure.message ?? `Desired number of ${kind} nodes of size ${pool.wire.vmSize} could not be allocated (no capacity).`,
+      values: [{ name: 'VmSize', value: pool.wire.vmSize }],
+    };
+  }
+  for (let i = 0; i < missing; i++) {
+    const overQuota = coreQuotaError(engine.quotas, usage, pool, dedicated);
+    if (overQuota) return overQuota;
+    addNode(engine, pool, dedicated);
+    addToUsage(usage, pool, dedicated);
+  }
+  return undefined;
+}
+
+/**
+ * Applies the pool's targets after the allocation delay: adds the nodes that fit (capacity, core quotas), or removes
+ * surplus ones (idle first). What could not be allocated is reported in `resizeErrors`, never as a failed request.
+ */
+function applyTargets(engine: Engine, pool: PoolRecord, timedOut: boolean[] = []): void {
   pool.pendingResize = undefined;
   const option = pool.nodeDeallocationOption ?? 'requeue';
+  const usage = quotaUsage(engine);
+  const errors: ResizeError[] = [];
   for (const dedicated of [true, false]) {
-    const target = dedicated ? pool.wire.targetDedicatedNodes : pool.wire.targetLowPriorityNodes;
-    const nodes = [...pool.nodes.values()].filter((n) => n.isDedicated === dedicated && !n.leaving);
-    for (let i = nodes.length; i < target; i++) addNode(engine, pool, dedicated);
+    const target = targetOf(pool, dedicated);
+    const nodes = staying(pool, dedicated);
+    if (nodes.length < target) {
+      const error = grow(engine, pool, dedicated, target - nodes.length, usage, timedOut.includes(dedicated));
+      if (error) errors.push(error);
+    }
     if (nodes.length > target) {
       const rank = (n: NodeRecord) => (n.state === 'idle' ? 1 : n.state === 'running' ? 2 + n.usedSlots : 0);
       nodes.sort((a, b) => rank(a) - rank(b));
@@ -70,15 +108,32 @@ function applyTargets(engine: Engine, pool: PoolRecord): void {
     }
   }
   pool.nodeDeallocationOption = undefined;
+  if (errors.length > 0) pool.wire.resizeErrors = errors;
   afterNodeChange(engine, pool);
   engine.touchPool(pool);
   engine.kick();
 }
 
+/**
+ * Starts a resize: the nodes come after the allocation delay, unless that is longer than the pool's resizeTimeout
+ * or an `allocationTimeout` fault stalls a priority; then the resize ends at the timeout with what it has.
+ */
 function startResize(engine: Engine, pool: PoolRecord): void {
   setAllocationState(engine, pool, 'resizing');
+  delete pool.wire.resizeErrors;
   engine.cancel(pool.pendingResize);
-  pool.pendingResize = engine.later(engine.options.allocationDelayMs, () => applyTargets(engine, pool));
+  const delayMs = engine.options.allocationDelayMs;
+  const timeoutMs = parseDuration(pool.wire.resizeTimeout) ?? 15 * 60 * 1000;
+  if (delayMs > timeoutMs) {
+    pool.pendingResize = engine.later(timeoutMs, () => applyTargets(engine, pool, [true, false]));
+    return;
+  }
+  const stalls = [true, false]
+    .filter((dedicated) => staying(pool, dedicated).length < targetOf(pool, dedicated))
+    .map((dedicated) => ({ dedicated, timeout: engine.faults.allocationFaultFor(pool.wire.vmSize, dedicated).timeout }))
+    .filter((s) => s.timeout);
+  const endsAt = Math.max(delayMs, ...stalls.map((s) => Math.min(s.timeout!.afterMs ?? timeoutMs, timeoutMs)));
+  pool.pendingResize = engine.later(endsAt, () => applyTargets(engine, pool, stalls.map((s) => s.dedicated)));
 }
 
 /** Resumes pools after a restart: a resize in progress completes now. */
@@ -113,6 +168,10 @@ function addPool(engine: Engine, req: Request): Reply {
   const existing = engine.pools.get(body.id.toLowerCase());
   if (existing?.wire.state === 'deleting') throw conflict('PoolBeingDeleted', 'The specified pool has been marked for deletion and is being reclaimed.');
   if (existing) throw conflict('PoolExists', 'The specified pool already exists.');
+  const poolQuota = engine.quotas.poolQuota;
+  if (poolQuota !== undefined && engine.pools.size >= poolQuota) {
+    throw conflict('PoolQuotaReached', `The specified account has reached its pool quota (${poolQuota}).`);
+  }
   const entity = newEntityWire(body.id, engine.poolUrl(body.id));
   const now = entity.creationTime;
   const wire: PoolWire = {
@@ -173,6 +232,7 @@ function stopResize(engine: Engine, req: Request, [poolId]: string[]): Reply {
   if (pool.wire.allocationState === 'resizing') {
     engine.cancel(pool.pendingResize);
     pool.pendingResize = undefined;
+    pool.wire.resizeErrors = [{ code: 'ResizeStopped', message: 'The user stopped the resize operation.' }];
     setAllocationState(engine, pool, 'stopping');
     engine.later(1, () => afterNodeChange(engine, pool));
   }

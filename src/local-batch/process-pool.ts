@@ -79,7 +79,9 @@ export class ProcessPool {
       } else {
         this.pending.delete(event.id);
         launcher.ids.delete(event.id);
-        entry.events.onExit(event.code, event.detail);
+        if (event.op === 'exit') entry.events.onExit(event.code, event.detail);
+        else if (entry.events.onError) entry.events.onError(event.message);
+        else entry.events.onExit(127, event.message);
       }
     });
     child.on('exit', () => {

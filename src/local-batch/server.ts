@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { accountRoutes } from './account';
 import { handleAdmin } from './admin';
 import { isBearer, verifyBearer, verifySharedKey, type TokenTrust } from './auth';
 import { Engine } from './engine';
 import { BatchError } from './errors';
 import type { FaultSettings } from './faults';
+import type { QuotaSettings } from './quotas';
+import { watchSpotEvictions } from './spot-eviction';
 import { fileRoutes } from './files';
 import { errorReply, newRequestId, parseQuery, readBody, send, type Reply, type Request } from './http';
 import { jobRoutes } from './jobs';
@@ -15,8 +18,22 @@ import type { Route } from './routing';
 import { schedulePass } from './scheduler';
 import { taskRoutes } from './tasks';
 
-/** api-versions accepted: sent by @azure/batch 10.2.0 and by the Python azure-batch 11.0.0 SDK. */
-export const SUPPORTED_API_VERSIONS = ['2022-10-01.16.0', '2021-06-01.14.0'];
+/**
+ * api-versions accepted, one wire for all: those of the Python azure-batch 11.0.0 SDK (2021-06-01.14.0) and
+ * @azure/batch 10.2.0 (2022-10-01.16.0), the stable ones since, and the current 2025-06-01 (named 2025-06-01.21.0 in
+ * the spec folder; Azure retires versions older than it).
+ */
+export const SUPPORTED_API_VERSIONS = [
+  '2021-06-01.14.0',
+  '2022-01-01.15.0',
+  '2022-10-01.16.0',
+  '2023-05-01.17.0',
+  '2023-11-01.18.0',
+  '2024-02-01.19.0',
+  '2024-07-01.20.0',
+  '2025-06-01',
+  '2025-06-01.21.0',
+];
 
 export interface LocalBatchOptions {
   /** TCP port; 0 = ephemeral. @default 0 */
@@ -30,9 +47,13 @@ export interface LocalBatchOptions {
   dataDir: string;
   /** Time a pool spends resizing before its nodes appear, in ms. @default 1000 */
   allocationDelayMs?: number;
+  /** How long a new node is `creating`, and at least how long `starting`, in ms. @default allocationDelayMs / 4 */
+  nodeStateDelayMs?: number;
   faults?: FaultSettings;
   /** Also accept Entra ID bearer tokens from this issuer (audience https://batch.core.windows.net/). */
   tokenTrust?: TokenTrust;
+  /** Account quotas (see README); absent = unlimited. */
+  quotas?: QuotaSettings;
 }
 
 export interface LocalBatchService {
@@ -42,7 +63,7 @@ export interface LocalBatchService {
   close(): Promise<void>;
 }
 
-const routes: Route[] = [...poolRoutes, ...jobRoutes, ...taskRoutes, ...fileRoutes];
+const routes: Route[] = [...accountRoutes, ...poolRoutes, ...jobRoutes, ...taskRoutes, ...fileRoutes];
 
 function findRoute(method: string, rawPath: string): { route: Route; params: string[] } | undefined {
   for (const route of routes) {
@@ -147,7 +168,9 @@ export async function startLocalBatchService(o: LocalBatchOptions): Promise<Loca
     accountKey: o.accountKey,
     dataDir: o.dataDir,
     allocationDelayMs: o.allocationDelayMs ?? 1000,
+    nodeStateDelayMs: o.nodeStateDelayMs ?? Math.round((o.allocationDelayMs ?? 1000) / 4),
     faults: o.faults,
+    quotas: o.quotas,
   });
   engine.schedulePass = () => schedulePass(engine);
   restoreState(engine);
@@ -166,6 +189,7 @@ export async function startLocalBatchService(o: LocalBatchOptions): Promise<Loca
   const port = (server.address() as AddressInfo).port;
   engine.baseUrl = `http://${host}:${port}`;
   resumeAfterRestore(engine);
+  watchSpotEvictions(engine);
   let closing: Promise<void> | undefined;
   return {
     url: engine.baseUrl,

@@ -31,7 +31,7 @@ function nodeFor(engine: Engine, rec: TaskRecord): { pool: PoolRecord; node: Nod
 function taskEnv(engine: Engine, rec: TaskRecord, node: NodeRecord, taskDir: string): Record<string, string> {
   const root = engine.nodeRoot(node);
   const env: Record<string, string> = {
-    ...baseEnvironment(),
+    ...baseEnvironment(root),
     AZ_BATCH_ACCOUNT_NAME: engine.options.accountName,
     AZ_BATCH_ACCOUNT_URL: engine.baseUrl,
     AZ_BATCH_POOL_ID: node.poolId,
@@ -159,6 +159,10 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
           engine.touchTask(rec);
         },
         onExit,
+        onError: (message) => {
+          engine.cancel(attempt.timer);
+          if (!attempt.abandoned) failAttempt(engine, rec, new Error(message));
+        },
       },
     );
   }

@@ -15,6 +15,13 @@ export type NodeState =
   | 'rebooting'
   | 'unusable';
 
+/** A pool resize error (`resizeErrors[]`): why the last resize stopped short of its targets. */
+export interface ResizeError {
+  code: string;
+  message: string;
+  values?: { name: string; value: string }[];
+}
+
 /** Fields every entity carries. */
 export interface EntityBase {
   id: string;
@@ -122,7 +129,7 @@ export interface PoolWire extends EntityBase {
   vmSize: string;
   virtualMachineConfiguration?: unknown;
   resizeTimeout: string;
-  resizeErrors?: { code: string; message: string }[];
+  resizeErrors?: ResizeError[];
   currentDedicatedNodes: number;
   currentLowPriorityNodes: number;
   targetDedicatedNodes: number;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LocalBatchAdminClient } from '../../src/local-batch/admin-client';
 import type { FaultSettings } from '../../src/local-batch/faults';
+import type { QuotaSettings } from '../../src/local-batch/quotas';
 import { startLocalBatchService, type LocalBatchService } from '../../src/local-batch/server';
 import { LOCAL_BATCH_ACCOUNT, loadStackSettings } from '../../src/config';
 import { ensureLocalSecrets } from '../../src/stack/secrets';
@@ -25,7 +26,9 @@ export interface TestBatch {
 }
 
 /** Starts a local Batch service in-process on an ephemeral port with a temp data folder and a random key. */
-export async function startTestBatch(options: { allocationDelayMs?: number; faults?: FaultSettings; dataDir?: string } = {}): Promise<TestBatch> {
+export async function startTestBatch(
+  options: { allocationDelayMs?: number; nodeStateDelayMs?: number; faults?: FaultSettings; quotas?: QuotaSettings; dataDir?: string } = {},
+): Promise<TestBatch> {
   const accountKey = randomBytes(32).toString('base64');
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'spc-batch-test-'));
   const service = await startLocalBatchService({
@@ -34,7 +37,9 @@ export async function startTestBatch(options: { allocationDelayMs?: number; faul
     accountKey,
     dataDir,
     allocationDelayMs: options.allocationDelayMs ?? 50,
+    nodeStateDelayMs: options.nodeStateDelayMs,
     faults: options.faults,
+    quotas: options.quotas,
   });
   return {
     service,
@@ -133,14 +138,19 @@ export class BatchProcess {
   readonly accountName = LOCAL_BATCH_ACCOUNT;
   readonly accountKey: string;
 
-  constructor(readonly stackDir: string, readonly port: number) {
+  constructor(
+    readonly stackDir: string,
+    readonly port: number,
+    /** More environment for the service (e.g. SPC_BATCH_QUOTAS). */
+    readonly extraEnv: Record<string, string> = {},
+  ) {
     this.url = `http://127.0.0.1:${port}`;
     this.accountKey = ensureLocalSecrets(loadStackSettings({ SPC_STACK_DIR: stackDir })).batchKey;
   }
 
   /** Starts the service and resolves once it answers (the admin endpoint: the SDK backs off for seconds on a refusal). */
   async start(): Promise<void> {
-    const env = { PATH: process.env.PATH, HOME: process.env.HOME, SPC_STACK_DIR: this.stackDir, SPC_BATCH_PORT: String(this.port), SPC_BATCH_ALLOCATION_DELAY_MS: '50' };
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, SPC_STACK_DIR: this.stackDir, SPC_BATCH_PORT: String(this.port), SPC_BATCH_ALLOCATION_DELAY_MS: '50', ...this.extraEnv };
     // Its own process group, so kill -9 of the group takes the service and its process launchers down at once.
     this.child = spawn(process.execPath, [path.resolve(__dirname, '../../src/local-batch/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'], detached: true });
     const headers = { 'x-spc-admin-key': this.accountKey };
