@@ -35,7 +35,12 @@ export interface AwaitProgress {
   taskId: string;
   state: string;
   polledAt: string;
+  /** Distinct start times of the task seen so far: more than one means Batch requeued it (Spot eviction, node loss). */
+  starts?: string[];
 }
+
+/** Start times remembered per task (a task requeued more often still counts right up to this many). */
+const MAX_STARTS_KEPT = 50;
 
 /** Bytes of stderr kept for the summary and manifest. */
 export const STDERR_TAIL_CHARS = 2000;
@@ -67,12 +72,17 @@ export function createBatchTaskActivities(deps: BatchTaskDeps) {
       const taskId = taskIdOf(req.lad, req.attempt);
       const resumed = activityInfo().heartbeatDetails as AwaitProgress | undefined;
       const knownToBatch = resumed?.taskId === taskId && resumed.state !== 'unknown' && resumed.state !== 'waiting-for-room';
-      const progress: AwaitProgress = { taskId, state: knownToBatch ? resumed.state : 'waiting-for-room', polledAt: new Date().toISOString() };
+      const progress: AwaitProgress = {
+        taskId,
+        state: knownToBatch ? resumed.state : 'waiting-for-room',
+        polledAt: new Date().toISOString(),
+        ...(knownToBatch && resumed.starts && { starts: resumed.starts }),
+      };
       const beat = startHeartbeats(ctx, progress);
       try {
         if (!knownToBatch) await submitWhenRoom(deps, req, taskId, ctx, progress);
         const task = await waitForCompletion(deps, req, taskId, ctx, progress);
-        const attempt = attemptOf(req.attempt, task);
+        const attempt = attemptOf(req.attempt, task, progress.starts);
         if (attempt.outcome === 'failure') {
           attempt.stderrTail = deps.scrub(await readStderrTail(deps.batch, req.jobId, taskId));
           log.warn('lad attempt failed', { runId: req.runId, lad: req.lad, taskId, exitCode: attempt.exitCode, failureCode: attempt.failureCode });
@@ -231,6 +241,7 @@ function waitForCompletion(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId
       if (event.kind === 'seen') {
         absent = 0;
         progress.state = event.task.state;
+        noteStart(progress, event.task.startTime);
         if (event.task.state === 'completed') settle(() => resolve(event.task));
       } else if (event.kind === 'absent') {
         progress.state = 'unknown';
@@ -258,8 +269,22 @@ function waitForCompletion(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId
   });
 }
 
-/** The attempt record of a completed task: success only with exit code 0 and no failure info. */
-export function attemptOf(attempt: number, task: TaskSnapshot): LadAttempt {
+/**
+ * Remembers a start time of the task. Batch counts neither a Spot eviction nor a lost node in the task (no retry,
+ * no requeue count): a task that runs again shows a new `executionInfo.startTime`, which is how it is seen here.
+ */
+function noteStart(progress: AwaitProgress, startTime: string | undefined): void {
+  if (!startTime) return;
+  const starts = (progress.starts ??= []);
+  if (!starts.includes(startTime) && starts.length < MAX_STARTS_KEPT) starts.push(startTime);
+}
+
+/**
+ * The attempt record of a completed task: success only with exit code 0 and no failure info. `starts`: the start
+ * times seen while it was awaited, each beyond the first a preemption (the task requeued and run again).
+ */
+export function attemptOf(attempt: number, task: TaskSnapshot, starts: readonly string[] = []): LadAttempt {
+  const preemptions = new Set([...starts, ...(task.startTime ? [task.startTime] : [])]).size - 1;
   const ok = task.exitCode === 0 && task.result !== 'failure' && !task.failureCode;
   const durationMs = task.startTime && task.endTime ? Date.parse(task.endTime) - Date.parse(task.startTime) : undefined;
   return {
@@ -272,6 +297,7 @@ export function attemptOf(attempt: number, task: TaskSnapshot): LadAttempt {
     ...(durationMs !== undefined && { durationMs }),
     ...(task.exitCode !== undefined && { exitCode: task.exitCode }),
     ...(task.failureCode && { failureCode: task.failureCode }),
+    ...(preemptions > 0 && { preemptions }),
   };
 }
 

@@ -23,6 +23,17 @@ export const BATCH_TRANSIENT = 'BatchTransientError';
 /** A submitted task vanished from its job (e.g. the Batch service lost it): retried, which resubmits it. */
 export const TASK_MISSING = 'TaskMissingError';
 
+/** An account quota no retry soon can fix (pools per account): the message names it and how to raise it. */
+export const BATCH_QUOTA = 'BatchQuotaError';
+/**
+ * The account's active jobs and job schedules are at their quota: the run waits (a durable timer in the workflow)
+ * and tries again, since other runs' jobs end.
+ */
+export const BATCH_JOB_QUOTA = 'BatchJobQuotaReached';
+
+/** How to raise a Batch account quota, for the messages. */
+const RAISE_QUOTA = 'raise it in the Azure portal (Batch account > Quotas > Request quota increase) or free some';
+
 export function invalidInput(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, INVALID_INPUT);
 }
@@ -88,6 +99,10 @@ export function toFailure(err: unknown, what: string): ApplicationFailure {
   if (status === 401 || status === 403) {
     const detail = authDetailOf(err);
     return ApplicationFailure.nonRetryable(detail ? `${message}: ${detail}` : message, BATCH_AUTH);
+  }
+  if (code === 'PoolQuotaReached') return ApplicationFailure.nonRetryable(`${what}: the Batch account's pool quota is reached (PoolQuotaReached); ${RAISE_QUOTA} (delete pools no run uses)`, BATCH_QUOTA);
+  if (code === 'ActiveJobAndScheduleQuotaReached') {
+    return ApplicationFailure.nonRetryable(`${what}: the Batch account's quota of active jobs and job schedules is reached (ActiveJobAndScheduleQuotaReached); ${RAISE_QUOTA} (terminate finished jobs)`, BATCH_JOB_QUOTA);
   }
   if (status === 409 && code && ['JobCompleted', 'JobBeingTerminated', 'JobBeingDeleted', 'JobNotActive'].includes(code)) {
     return ApplicationFailure.nonRetryable(message, JOB_GONE);

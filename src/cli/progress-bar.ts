@@ -32,6 +32,7 @@ export function renderProgress(progress: RunProgress, width = 24): string {
   const parts = [`${finished}/${total} done`, `${failed} failed`, `${running} running`];
   if (retrying) parts.push(`${retrying} retrying`);
   parts.push(`${queued} queued`);
+  if (progress.preemptions) parts.push(`${progress.preemptions} preempted`);
   if (progress.pool) parts.push(`pool ${progress.pool.targetDedicated + progress.pool.targetLowPriority} nodes`);
   const eta = estimateRemainingMs(progress);
   if (eta !== undefined && finished < total) parts.push(`ETA ${formatDuration(eta)}`);

@@ -27,6 +27,7 @@ export function reportDataFromRun(manifest: Manifest, summary: RunSummary, gener
         exitCode: a.exitCode,
         succeeded: a.outcome === 'success',
         stderrTail: a.stderrTail,
+        ...(a.preemptions && { preemptions: a.preemptions }),
       })),
     })),
   };

@@ -25,6 +25,7 @@ function summary(data: ReportData): string {
     ['Status', data.status],
     ['LADs', `${data.lads.length} in all: ${by('succeeded')} succeeded, ${by('failed')} failed, ${by('cancelled')} cancelled`],
     ['Attempts', String(data.lads.reduce((n, l) => n + l.attempts.length, 0))],
+    ['Preemptions', String(data.lads.reduce((n, l) => n + l.attempts.reduce((m, a) => m + (a.preemptions ?? 0), 0), 0))],
     ['Started / finished', `${data.startedAt} / ${data.finishedAt}`],
     ['Makespan', `${(makespanMs / 1000).toFixed(1)} s`],
     ['Node-hours busy with tasks', busyHours.toFixed(3)],

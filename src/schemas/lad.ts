@@ -30,6 +30,8 @@ export const LadAttemptSchema = z.object({
   outcome: z.enum(['success', 'failure', 'outputs-missing']),
   failureCode: z.string().optional(),
   stderrTail: z.string().optional(),
+  /** Times Batch requeued the task and ran it again (Spot eviction, node loss): not failed attempts. */
+  preemptions: z.number().int().min(0).optional(),
 });
 export type LadAttempt = z.infer<typeof LadAttemptSchema>;
 

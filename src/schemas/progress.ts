@@ -66,6 +66,8 @@ export const RunProgressSchema = z.object({
   page: z.object({ status: LadStatusSchema.optional(), offset: z.number().int(), limit: z.number().int(), matching: z.number().int() }).optional(),
   /** Durations of succeeded LADs in milliseconds, for an ETA (up to {@link MAX_DURATION_SAMPLE}). */
   finishedDurationsMs: z.array(z.number()),
+  /** Tasks of finished LADs that Batch requeued and ran again (Spot evictions, lost nodes); not failed attempts. */
+  preemptions: z.number().int().optional(),
   pool: PoolTargetSchema.optional(),
   audit: z.array(AuditEntrySchema),
   startedAt: z.string(),

@@ -10,6 +10,7 @@ export const ReportAttemptSchema = z.object({
   exitCode: z.number().int().optional(),
   succeeded: z.boolean(),
   stderrTail: z.string().optional(),
+  preemptions: z.number().int().optional(),
 });
 
 export const ReportLadSchema = z.object({

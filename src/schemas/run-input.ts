@@ -103,6 +103,8 @@ export const TimeoutsSchema = z.strictObject({
   runMs: z.number().int().min(1000).default(7 * 86_400_000),
   /** Heartbeat timeout of the awaiting activity: how fast a dead worker is noticed. @default 30000 */
   heartbeatMs: z.number().int().min(1000).max(600_000).default(30_000),
+  /** Wait before trying again when the Batch account's active-job quota is full (until the run timeout). @default 60000 */
+  quotaRetryMs: z.number().int().min(1000).max(3_600_000).default(60_000),
 });
 
 /** What a run deletes when it ends: the job, the pool if the run created it (a reused pool is never deleted), the container. */

@@ -41,6 +41,8 @@ const RunStateFields = {
   /** Set once the run must stop: cancel, run timeout, or the failure threshold. */
   stop: z.object({ status: z.enum(['cancelled', 'failed']), reason: z.string() }).optional(),
   continuedAsNew: z.number().int().min(0),
+  /** Tasks of finished LADs that Batch requeued and ran again (Spot evictions, lost nodes), in all. */
+  preemptions: z.number().int().min(0).optional(),
 };
 
 /** The parent's state in memory (and, before 0.2, as carried across continue-as-new). */

@@ -22,6 +22,8 @@ export const RunSummarySchema = z.object({
    * (stderr tail included); every LAD is in the manifest.
    */
   failures: z.array(z.object({ lad: z.string(), attempts: z.number().int(), lastAttempt: LadAttemptSchema.optional(), error: z.string().optional() })),
+  /** Tasks that Batch requeued and ran again (Spot evictions, lost nodes); not failed attempts. */
+  preemptions: z.number().int().optional(),
   /** Failed LADs left out of `failures`. */
   failuresOmitted: z.number().int().optional(),
   finalCheck: z.object({ ok: z.boolean(), problems: z.number().int() }).optional(),

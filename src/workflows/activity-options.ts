@@ -2,7 +2,7 @@
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /** Error types no retry can fix: bad input, authentication, Batch 400/403/404, a job that is gone. */
-export const NON_RETRYABLE_ERROR_TYPES = ['InvalidInputError', 'BatchAuthError', 'BatchRequestError', 'JobGoneError'];
+export const NON_RETRYABLE_ERROR_TYPES = ['InvalidInputError', 'BatchAuthError', 'BatchRequestError', 'JobGoneError', 'BatchQuotaError', 'BatchJobQuotaReached'];
 
 /**
  * Short control-plane calls (prepare, pause, resize, terminate). Throttling (429/503) and 5xx are retried here,

@@ -23,3 +23,5 @@ export const LAD_RECORD = 'spc-0.2-lad-record';
 export const PACKED_STATE = 'spc-0.2-packed-state';
 /** spcRun refuses unknown keys anywhere in its input (0.1 dropped nested ones silently). */
 export const STRICT_INPUT = 'spc-0.2-strict-input';
+/** spcRun waits (durable timer) and tries prepare again while the account's active-job quota is full. */
+export const JOB_QUOTA_WAIT = 'spc-0.2-job-quota-wait';

@@ -11,7 +11,7 @@ import { progressOf } from './run-state';
 export const RUN_MEMO_KEY = 'spc';
 
 /** Writes the run's figures to its memo (gated by a patch: runs started before it replay without it). */
-export function publishRunMemo(state: RunState, milestone: 'prepared' | 'lads finished' | 'finished'): void {
+export function publishRunMemo(state: RunState, milestone: 'waiting for the job quota' | 'prepared' | 'lads finished' | 'finished'): void {
   if (!patched('spc-run-memo')) return;
   const { counts } = progressOf(state);
   upsertMemo({

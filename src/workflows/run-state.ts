@@ -86,6 +86,8 @@ export function markFinished(state: RunState, result: LadResult): boolean {
   rec.status = result.status;
   rec.attempts = Math.max(rec.attempts, result.attempts.length);
   if (result.durationMs !== undefined) rec.durationMs = result.durationMs;
+  const preemptions = result.attempts.reduce((n, a) => n + (a.preemptions ?? 0), 0);
+  if (preemptions > 0) state.preemptions = (state.preemptions ?? 0) + preemptions;
   if (result.status === 'failed') {
     if (result.error && countKept(state, 'error') < MAX_KEPT_ERRORS) rec.error = result.error.slice(0, MAX_ERROR_CHARS);
     const last = result.attempts.at(-1);
@@ -229,6 +231,7 @@ export function progressOf(state: RunState, request: ProgressRequest = {}): RunP
     lads,
     page: { ...(status && { status }), offset, limit, matching: matching.length },
     finishedDurationsMs,
+    preemptions: state.preemptions ?? 0,
     ...(state.pool && { pool: state.pool }),
     audit: [...state.audit],
     startedAt: state.startedAt,
@@ -261,6 +264,7 @@ export function summaryOf(
       cancelled: countIn(state, 'cancelled'),
     },
     failures,
+    preemptions: state.preemptions ?? 0,
     ...(failed.length > failures.length && { failuresOmitted: failed.length - failures.length }),
     ...(state.stop && { reason: state.stop.reason }),
     audit: [...state.audit],

@@ -33,7 +33,7 @@ import { PackedRunStateSchema, RunStateSchema, type PackedRunState, type RunStat
 import type { RunSummary } from '../schemas/summary';
 import { controlActivityOptions, finalizeActivityOptions } from './activity-options';
 import { ladRun } from './lad-run';
-import { FINALIZE_ONCE, LAD_CANCELLED_ALONE, PACKED_STATE, PREPARE_WHOLE, STRICT_INPUT, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
+import { FINALIZE_ONCE, LAD_CANCELLED_ALONE, JOB_QUOTA_WAIT, PACKED_STATE, PREPARE_WHOLE, STRICT_INPUT, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
 import { registerControls } from './run-controls';
 import { publishRunMemo } from './run-memo';
 import * as rs from './run-state';
@@ -86,8 +86,11 @@ export async function spcRun(raw: RawRunInput, carried?: PackedRunState | RunSta
     if (!carried) {
       // A cancel during prepare waits for it: otherwise a Pool_Add in flight could create the pool after the
       // cancel's cleanup looked for it. The cancel then takes effect at the first wait after.
-      if (patched(PREPARE_WHOLE)) await CancellationScope.nonCancellable(() => prepare(input, state));
-      else await prepare(input, state);
+      // A cancel still ends a wait for the job quota (nothing exists then); `cancelRequested` settles on a cancel.
+      const cancelled = CancellationScope.current().cancelRequested;
+      cancelled.catch(() => undefined);
+      if (patched(PREPARE_WHOLE)) await CancellationScope.nonCancellable(() => prepare(input, state, cancelled));
+      else await prepare(input, state, cancelled);
     }
     void controls.run();
     const outcome = await children.run(() => fanOut(input, state, inFlight, wakeup));
@@ -153,8 +156,29 @@ async function releaseHeld(input: NormalisedRunInput, state: RunState, cleanup: 
   if (done.length) rs.audit(state, Date.now(), 'released', done.join('; '));
 }
 
+/**
+ * Prepares, waiting while the account's active-job quota is full (nothing exists yet then: the job is created
+ * first): a durable timer per try, an audit entry, until a job of another run ends, the run is cancelled (`cancelled`
+ * settles: prepare itself is not cancellable) or its deadline passes.
+ */
+async function prepareWhenJobQuotaAllows<T>(input: NormalisedRunInput, state: RunState, prepareOnce: () => Promise<T>, cancelled: Promise<never>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await prepareOnce();
+    } catch (err) {
+      const quotaFull = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'BatchJobQuotaReached';
+      if (!quotaFull || Date.now() + input.timeouts.quotaRetryMs >= state.deadline) throw err;
+      if (tries === 1) {
+        rs.audit(state, Date.now(), 'waiting for the job quota', (err.cause as ApplicationFailure).message);
+        publishRunMemo(state, 'waiting for the job quota');
+      }
+      await Promise.race([sleep(input.timeouts.quotaRetryMs, { summary: 'wait for the active-job quota' }), cancelled]);
+    }
+  }
+}
+
 /** Reads and checks the LADs and inputs (failing at once, before anything exists), then prepares Batch and Storage. */
-async function prepare(input: NormalisedRunInput, state: RunState): Promise<void> {
+async function prepare(input: NormalisedRunInput, state: RunState, cancelled: Promise<never>): Promise<void> {
   try {
     if (input.ladsCsvBlob) {
       const lads = await readLadsCsv({ source: input.ladsCsvBlob });
@@ -169,14 +193,15 @@ async function prepare(input: NormalisedRunInput, state: RunState): Promise<void
     throw err;
   }
   upsertSearchAttributes([{ key: SpcLadCountKey, value: state.ladOrder.length }]);
-  const prepared = await prepareRun({
+  const request = {
     runId: input.runId,
     recipe: input.recipe,
     pool: input.pool,
     ...(input.redrive && { container: input.redrive.container }),
     runChain: workflowInfo().firstExecutionRunId,
     deadline: state.deadline,
-  });
+  };
+  const prepared = patched(JOB_QUOTA_WAIT) ? await prepareWhenJobQuotaAllows(input, state, () => prepareRun(request), cancelled) : await prepareRun(request);
   state.prepared = { container: prepared.container, jobId: prepared.jobId, poolId: prepared.poolId, ...(prepared.poolCreated !== undefined && { poolCreated: prepared.poolCreated }) };
   state.pool = prepared.pool;
   state.status = state.paused ? 'paused' : 'running';
