@@ -37,10 +37,13 @@ export interface PreparedRun {
   poolCreated: boolean;
 }
 
-/** The image of pools we create (Ubuntu 22.04; the recipe's start task installs the rest). */
-const IMAGE = {
-  imageReference: { publisher: 'canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts', version: 'latest' },
-  nodeAgentSKUId: 'batch.node.ubuntu 22.04',
+/**
+ * The image of pools we create: Ubuntu 24.04 (22.04's Batch support ends on 30 June 2027, 20.04's ended in April
+ * 2025); the recipe's start task installs the rest, its Python included (no system Python is relied on).
+ */
+export const POOL_IMAGE = {
+  imageReference: { publisher: 'canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' },
+  nodeAgentSKUId: 'batch.node.ubuntu 24.04',
 };
 
 export interface PrepareDeps {
@@ -147,7 +150,7 @@ async function ensurePool(deps: PrepareDeps, req: PrepareRunRequest, identity: R
     const pool: BatchServiceModels.PoolAddParameter = {
       id: poolId,
       vmSize: req.pool.vmSize,
-      virtualMachineConfiguration: IMAGE,
+      virtualMachineConfiguration: POOL_IMAGE,
       targetDedicatedNodes: req.pool.dedicatedNodes,
       targetLowPriorityNodes: req.pool.lowPriorityNodes,
       taskSlotsPerNode: req.pool.taskSlotsPerNode,

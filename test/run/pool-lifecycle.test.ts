@@ -60,7 +60,10 @@ describe('the run pool over a long run: scale-down, late nodes, finalize', () =>
     const handle = await startSpcRun(env.client, testInput(ladCodes(4), { pool: { dedicatedNodes: 1 }, ...sleeper(4), recipe }), { workflowId: runId, taskQueue: env.taskQueue });
     const poolId = poolIdOf(runId);
     await waitFor('a LAD running', async () => ((await runningTasks(jobIdOf(runId))) > 0 ? true : undefined), 60_000, 50);
-    const firstExpiry = startTaskExpiryMs((await env.batch.client.pool.get(poolId)).startTask);
+    const pool = await env.batch.client.pool.get(poolId);
+    // Pools are created on Ubuntu 24.04 (22.04's support ends in June 2027).
+    assert.deepEqual([pool.virtualMachineConfiguration?.imageReference.offer, pool.virtualMachineConfiguration?.nodeAgentSKUId], ['ubuntu-24_04-lts', 'batch.node.ubuntu 24.04']);
+    const firstExpiry = startTaskExpiryMs(pool.startTask);
     assert.ok(firstExpiry, 'the start task reads a SAS URL');
     await waitFor("the start task's first tokens expired", async () => (Date.now() > firstExpiry + 500 ? true : undefined), 30_000, 100);
     await scaleRun(handle, { dedicatedNodes: 2 });
