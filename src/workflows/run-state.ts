@@ -244,6 +244,7 @@ export function summaryOf(
   nowMs: number,
   extra: Pick<RunSummary, 'manifest' | 'finalCheck' | 'collated' | 'cleanedUp' | 'lineage' | 'diff'>,
 ): RunSummary {
+  const { total, succeeded, cancelled } = countsOf(state);
   const failed = state.ladOrder.filter((lad) => state.lads[lad].status === 'failed');
   const failures = failed.slice(0, MAX_SUMMARY_FAILURES).map((lad) => {
     const rec = state.lads[lad];
@@ -257,12 +258,7 @@ export function summaryOf(
     status: state.status,
     ...(state.prepared && { container: state.prepared.container, jobId: state.prepared.jobId, poolId: state.prepared.poolId }),
     ...extra,
-    counts: {
-      total: state.ladOrder.length,
-      succeeded: countIn(state, 'succeeded'),
-      failed: countIn(state, 'failed'),
-      cancelled: countIn(state, 'cancelled'),
-    },
+    counts: { total, succeeded, failed: failed.length, cancelled },
     failures,
     preemptions: state.preemptions ?? 0,
     ...(failed.length > failures.length && { failuresOmitted: failed.length - failures.length }),

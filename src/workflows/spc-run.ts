@@ -161,10 +161,10 @@ async function releaseHeld(input: NormalisedRunInput, state: RunState, cleanup: 
  * first): a durable timer per try, an audit entry, until a job of another run ends, the run is cancelled (`cancelled`
  * settles: prepare itself is not cancellable) or its deadline passes.
  */
-async function prepareWhenJobQuotaAllows<T>(input: NormalisedRunInput, state: RunState, prepareOnce: () => Promise<T>, cancelled: Promise<never>): Promise<T> {
+async function prepareWhenJobQuotaAllows(input: NormalisedRunInput, state: RunState, request: Parameters<typeof prepareRun>[0], cancelled: Promise<never>): ReturnType<typeof prepareRun> {
   for (let tries = 1; ; tries++) {
     try {
-      return await prepareOnce();
+      return await prepareRun(request);
     } catch (err) {
       const quotaFull = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'BatchJobQuotaReached';
       if (!quotaFull || Date.now() + input.timeouts.quotaRetryMs >= state.deadline) throw err;
@@ -201,7 +201,7 @@ async function prepare(input: NormalisedRunInput, state: RunState, cancelled: Pr
     runChain: workflowInfo().firstExecutionRunId,
     deadline: state.deadline,
   };
-  const prepared = patched(JOB_QUOTA_WAIT) ? await prepareWhenJobQuotaAllows(input, state, () => prepareRun(request), cancelled) : await prepareRun(request);
+  const prepared = patched(JOB_QUOTA_WAIT) ? await prepareWhenJobQuotaAllows(input, state, request, cancelled) : await prepareRun(request);
   state.prepared = { container: prepared.container, jobId: prepared.jobId, poolId: prepared.poolId, ...(prepared.poolCreated !== undefined && { poolCreated: prepared.poolCreated }) };
   state.pool = prepared.pool;
   state.status = state.paused ? 'paused' : 'running';

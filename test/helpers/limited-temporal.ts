@@ -7,7 +7,7 @@ import { Connection } from '@temporalio/client';
 import { loadStackSettings } from '../../src/config';
 import { SEARCH_ATTRIBUTES } from '../../src/stack/services';
 import { findOrBuildTemporal } from '../../src/stack/temporal-binary';
-import { freePort } from './local-batch';
+import { freePort, waitFor } from './local-batch';
 
 export interface LimitedTemporal {
   address: string;
@@ -34,21 +34,15 @@ export async function startLimitedTemporal(dynamicConfig: Record<string, number 
 }
 
 /** Resolves once the server answers a namespace lookup (the frontend is up and the namespace exists). */
-async function untilServing(address: string, child: ChildProcess): Promise<void> {
-  const giveUp = Date.now() + 60_000;
-  for (;;) {
+function untilServing(address: string, child: ChildProcess): Promise<true> {
+  return waitFor(`temporal dev server at ${address}`, async () => {
     if (child.exitCode !== null) throw new Error(`temporal dev server exited with ${child.exitCode}`);
+    const connection = await Connection.connect({ address, connectTimeout: 1000 }).catch(() => undefined);
+    if (!connection) return undefined;
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
-      try {
-        await connection.workflowService.describeNamespace({ namespace: 'default' });
-        return;
-      } finally {
-        await connection.close();
-      }
-    } catch (err) {
-      if (Date.now() > giveUp) throw new Error(`temporal dev server at ${address} did not answer: ${(err as Error).message}`, { cause: err });
-      await new Promise((r) => setTimeout(r, 250));
+      return await connection.workflowService.describeNamespace({ namespace: 'default' }).then(() => true as const, () => undefined);
+    } finally {
+      await connection.close();
     }
-  }
+  }, 60_000, 250);
 }

@@ -123,6 +123,4 @@ export function testInput(lads: string[], overrides: Partial<RawRunInput> = {}):
   };
 }
 
-/** `count` distinct, valid LAD codes (E06000001...). */
-export const ladCodes = (count: number, prefix = 'E0600'): string[] =>
-  Array.from({ length: count }, (_, i) => `${prefix}${String(i + 1).padStart(9 - prefix.length, '0')}`);
+export { ladCodes } from './lads';

@@ -10,12 +10,14 @@ import { parseRunInput, type NormalisedRunInput } from '../../src/schemas/run-in
 import { PackedRunStateSchema } from '../../src/schemas/run-state';
 import type { LadResult } from '../../src/schemas/lad';
 import * as rs from '../../src/workflows/run-state';
+import { ladCodes } from '../helpers/lads';
 
 const T0 = Date.parse('2026-12-03T02:00:00Z');
 const KB = 1024;
 const WARN_BYTES = 256 * KB;
 const bytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
-const ladCodes = (n: number): string[] => Array.from({ length: n }, (_, i) => `E${String(6_000_000 + i).padStart(8, '0')}`);
+// Ten thousand distinct codes need seven digits after the prefix.
+const manyLads = (n: number): string[] => ladCodes(n, 'E0');
 
 const inputOf = (lads: string[]): NormalisedRunInput => {
   const parsed = parseRunInput({ lads }, 'big-run');
@@ -41,7 +43,7 @@ function resultOf(lad: string, i: number): LadResult {
 }
 
 function finishedRun(n: number) {
-  const lads = ladCodes(n);
+  const lads = manyLads(n);
   const input = inputOf(lads);
   const state = rs.newRunState(input, lads, T0);
   state.status = 'running';
@@ -93,7 +95,7 @@ describe('payloads at 10,000 LADs', () => {
 
 describe('payloads at 10,000 LADs that all fail', () => {
   it('keeps a bounded number of errors and stderr tails: continue-as-new arguments and summary under 256 KB', () => {
-    const lads = ladCodes(10_000);
+    const lads = manyLads(10_000);
     const input = inputOf(lads);
     const state = rs.newRunState(input, lads, T0);
     for (const lad of lads) {
@@ -107,7 +109,7 @@ describe('payloads at 10,000 LADs that all fail', () => {
 });
 
 describe('packed LADs', () => {
-  const lads = ladCodes(6);
+  const lads = manyLads(6);
   const records = {
     [lads[0]]: { status: 'queued' as const, attempts: 0 },
     [lads[1]]: { status: 'running' as const, attempts: 1 },
@@ -150,7 +152,7 @@ describe('packed LADs', () => {
 });
 
 describe('the progress query pages', () => {
-  const lads = ladCodes(30);
+  const lads = manyLads(30);
   const input = inputOf(lads);
   const state = rs.newRunState(input, lads, T0);
   lads.slice(0, 10).forEach((lad, i) => {

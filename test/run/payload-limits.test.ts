@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startSpcRun } from '../../src/client';
-import { ManifestSchema } from '../../src/schemas/manifest';
+import { readManifest } from '../../src/storage/download';
 import { historyOf, runExecutions } from '../helpers/histories';
 import { startLimitedTemporal, type LimitedTemporal } from '../helpers/limited-temporal';
 import { ladCodes, startRunEnv, testInput, type RunEnv } from '../helpers/run-env';
@@ -65,7 +65,7 @@ describe('a run far larger than the server limits', () => {
       assert.ok(size < BLOB_ERROR_BYTES / 2, `largest payload of a parent run: ${size} bytes`);
     }
 
-    const manifest = ManifestSchema.parse(JSON.parse((await env.blobs.getContainerClient(summary.container!).getBlobClient('manifest.json').downloadToBuffer()).toString('utf8')));
+    const manifest = await readManifest(env.blobs.getContainerClient(summary.container!));
     assert.deepEqual(manifest.lads.map((l) => l.lad), lads);
     // Every entry has its attempts, read back from the LAD records the children wrote.
     assert.ok(manifest.lads.every((l) => l.status === 'succeeded' && l.attempts.length === 1 && l.taskIds[0] === `${l.lad}-a1` && l.files.length === 1));

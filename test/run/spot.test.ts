@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startSpcRun } from '../../src/client';
-import { ManifestSchema } from '../../src/schemas/manifest';
+import { readManifest } from '../../src/storage/download';
 import { jobIdOf, poolIdOf } from '../../src/schemas/names';
 import { progressQuery } from '../../src/workflows/messages';
 import { waitFor } from '../helpers/local-batch';
@@ -49,7 +49,7 @@ describe('spcRun on Spot nodes', () => {
     assert.deepEqual(summary.counts, { total: 20, succeeded: 20, failed: 0, cancelled: 0 });
     assert.ok((summary.preemptions ?? 0) >= 4, `preemptions ${summary.preemptions}`);
 
-    const manifest = ManifestSchema.parse(JSON.parse((await env.blobs.getContainerClient(summary.container!).getBlobClient('manifest.json').downloadToBuffer()).toString('utf8')));
+    const manifest = await readManifest(env.blobs.getContainerClient(summary.container!));
     assert.ok(manifest.lads.every((l) => l.attempts.length === 1), 'one attempt per LAD');
     const inManifest = manifest.lads.reduce((n, l) => n + (l.attempts[0].preemptions ?? 0), 0);
     assert.equal(inManifest, summary.preemptions);
