@@ -127,13 +127,12 @@ export function createOutputActivities({ batch, blobs }: { batch: BatchServiceCl
       const { lineage, previous } = await lineageOf(blobs, req);
       const all = await mapped('list outputs', () => listUnder(container, ''));
       heartbeat();
-      const statuses = new Map(lads.map((l) => [l.lad, l.status]));
       const byLad = new Map<string, StoredFile[]>();
       for (const file of all) {
         const slash = file.name.indexOf('/');
         if (slash <= 0) continue;
         const lad = file.name.slice(0, slash);
-        if (!statuses.has(lad)) continue;
+        if (!results.has(lad)) continue;
         byLad.set(lad, [...(byLad.get(lad) ?? []), { ...file, name: file.name.slice(slash + 1) }]);
       }
 

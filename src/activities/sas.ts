@@ -4,7 +4,7 @@
  * Signed with the account key when the worker has one, else with a user delegation key (Entra ID), which Storage
  * ties to the worker's identity and its roles.
  */
-import { BlobSASPermissions, ContainerSASPermissions, StorageSharedKeyCredential, type BlobServiceClient } from '@azure/storage-blob';
+import { BlobSASPermissions, ContainerSASPermissions, StorageSharedKeyCredential, type BlobServiceClient, type UserDelegationKey } from '@azure/storage-blob';
 import { CLOCK_SKEW_MS, userDelegationKey } from '../azure/user-delegation-key';
 
 /** Longest validity we grant: a queued task may start days after it was submitted. */
@@ -23,18 +23,25 @@ export const USER_DELEGATION_SAS_VERSION = '2025-11-05';
 const hasAccountKey = (blobs: BlobServiceClient): boolean => blobs.credential instanceof StorageSharedKeyCredential;
 
 /** A read-only URL of one blob. */
-export async function readUrl(blobs: BlobServiceClient, container: string, blob: string, validityMs: number): Promise<string> {
-  const client = blobs.getContainerClient(container).getBlobClient(blob);
-  const options = { permissions: BlobSASPermissions.parse('r'), startsOn: new Date(Date.now() - CLOCK_SKEW_MS), expiresOn: expiry(validityMs) };
-  if (hasAccountKey(blobs)) return client.generateSasUrl(options);
-  const { key, sasExpiry } = await userDelegationKey(blobs, options.expiresOn);
-  return client.generateUserDelegationSasUrl({ ...options, expiresOn: sasExpiry, version: USER_DELEGATION_SAS_VERSION }, key);
+export function readUrl(blobs: BlobServiceClient, container: string, blob: string, validityMs: number): Promise<string> {
+  return signedUrl(blobs, blobs.getContainerClient(container).getBlobClient(blob), { permissions: BlobSASPermissions.parse('r'), ...validity(validityMs) });
 }
 
 /** A create+write URL of a container (Batch output uploads). */
-export async function writeUrl(blobs: BlobServiceClient, container: string, validityMs: number): Promise<string> {
-  const client = blobs.getContainerClient(container);
-  const options = { permissions: ContainerSASPermissions.parse('cw'), startsOn: new Date(Date.now() - CLOCK_SKEW_MS), expiresOn: expiry(validityMs) };
+export function writeUrl(blobs: BlobServiceClient, container: string, validityMs: number): Promise<string> {
+  return signedUrl(blobs, blobs.getContainerClient(container), { permissions: ContainerSASPermissions.parse('cw'), ...validity(validityMs) });
+}
+
+const validity = (validityMs: number) => ({ startsOn: new Date(Date.now() - CLOCK_SKEW_MS), expiresOn: expiry(validityMs) });
+
+/** What signs SAS URLs of one blob or container (both storage clients do). */
+interface SasSigner<O> {
+  generateSasUrl(options: O): Promise<string>;
+  generateUserDelegationSasUrl(options: O, key: UserDelegationKey): Promise<string>;
+}
+
+/** Signs with the account key when the client has one, else with the (cached) user delegation key. */
+async function signedUrl<O extends { expiresOn?: Date; version?: string }>(blobs: BlobServiceClient, client: SasSigner<O>, options: O & { expiresOn: Date }): Promise<string> {
   if (hasAccountKey(blobs)) return client.generateSasUrl(options);
   const { key, sasExpiry } = await userDelegationKey(blobs, options.expiresOn);
   return client.generateUserDelegationSasUrl({ ...options, expiresOn: sasExpiry, version: USER_DELEGATION_SAS_VERSION }, key);
