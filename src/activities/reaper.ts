@@ -7,14 +7,17 @@
  * - pool the run created: delete it; pool it reused (`spc-pool-restore`): resize it back, never delete it;
  * - a run-owned pool without a job (cancelled during prepare): delete it.
  * Idempotent: every step tolerates "already done". A resource whose liveness is in doubt is skipped and reported.
+ * Before the Batch resources, the LAD children of closed runs are cancelled (src/activities/reaper-lads.ts).
  */
 import { CancelledFailure, Context, heartbeat, log } from '@temporalio/activity';
 import type { BatchServiceClient, BatchServiceModels } from '@azure/batch';
+import type { Client } from '@temporalio/client';
 import { formatPoolSize, isKept, isRunOwnedPool, readJobPool, readRunTags, TAG, tagOf, type RunTags } from '../schemas/batch-tags';
 import { formatIssues } from '../schemas/issues';
 import { ReapRequestSchema, type Reaped, type ReapReport, type ReapRequest, type ReapSkipped } from '../schemas/reaper';
 import { invalidInput, toFailure } from './errors';
 import { deleteJob, deletePool, listJobs, listPools, resizePoolTo, terminateJob } from './reaper-batch';
+import { reapLadChildren } from './reaper-lads';
 import { livenessCache, type Liveness } from './run-liveness';
 
 type Job = BatchServiceModels.CloudJob;
@@ -35,7 +38,7 @@ export function createReaperActivities({ batch }: { batch: BatchServiceClient })
       if (req.namespace !== context.info.workflowNamespace) {
         throw invalidInput(`reapOrphans: namespace "${req.namespace}" is not this worker's ("${context.info.workflowNamespace}")`);
       }
-      return new ReaperPass(batch, livenessCache(context.client), req).run();
+      return new ReaperPass(batch, context.client, livenessCache(context.client), req).run();
     },
   };
 }
@@ -47,11 +50,16 @@ class ReaperPass {
 
   constructor(
     private readonly batch: BatchServiceClient,
+    private readonly client: Client,
     private readonly liveness: (workflowId: string) => Promise<Liveness>,
     private readonly req: ReapRequest,
   ) {}
 
   async run(): Promise<ReapReport> {
+    // LADs first: a cancelled LAD's activity terminates its own task, before its job is terminated below.
+    const lads = await reapLadChildren(this.client, this.req, this.liveness, Date.now());
+    this.report.reaped.push(...lads.reaped);
+    this.report.skipped.push(...lads.skipped);
     const [jobs, pools] = [await listJobs(this.batch), await listPools(this.batch)];
     const poolsById = new Map(pools.filter((p) => p.id).map((p) => [p.id!, p]));
     const ours = <T extends Job | Pool>(r: T): RunTags | undefined => {

@@ -13,9 +13,9 @@ export type ReaperInput = z.infer<typeof ReaperInputSchema>;
 export const ReapRequestSchema = z.object({ namespace: z.string().min(1), taskQueue: z.string().min(1) }).strict();
 export type ReapRequest = z.infer<typeof ReapRequestSchema>;
 
-/** One resource the reaper acted on, and what it did (e.g. `terminated, deleted`, `resized to 2,0`). */
+/** One resource the reaper acted on, and what it did (e.g. `terminated, deleted`, `resized to 2,0`); a `lad` is a ladRun workflow. */
 export const ReapedSchema = z.object({
-  kind: z.enum(['job', 'pool']),
+  kind: z.enum(['job', 'pool', 'lad']),
   id: z.string(),
   workflowId: z.string(),
   action: z.string(),
@@ -24,7 +24,7 @@ export type Reaped = z.infer<typeof ReapedSchema>;
 
 /** One tagged resource the reaper left alone this pass for a reason worth reporting (doubt, a busy pool). */
 export const ReapSkippedSchema = z.object({
-  kind: z.enum(['job', 'pool']),
+  kind: z.enum(['job', 'pool', 'lad']),
   id: z.string(),
   workflowId: z.string(),
   reason: z.string(),

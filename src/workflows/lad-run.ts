@@ -20,9 +20,9 @@ import { LadRunInputSchema, type LadAttempt, type LadResult, type LadRunInput } 
 import { formatIssues } from '../schemas/issues';
 import { taskIdOf } from '../schemas/names';
 import { awaitActivityOptions, controlActivityOptions, recordActivityOptions } from './activity-options';
-import { ladRetryingSignal } from './messages';
+import { ladFinishedSignal, ladRetryingSignal } from './messages';
 import { countLadCompleted, countLadFailed, countLadRetried, recordTaskDuration } from './metrics';
-import { LAD_RECORD } from './patches';
+import { LAD_RECORD, LAD_REPORTS } from './patches';
 import { SpcStatusKey } from './search-attributes';
 
 /**
@@ -34,15 +34,36 @@ export async function ladRun(raw: LadRunInput): Promise<LadResult> {
   if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid ladRun input: ${formatIssues(parsed.error)}`, 'InvalidInputError');
   const result = await runAttempts(parsed.data);
   if (!patched(LAD_RECORD)) return result;
+  const recorded = await record(parsed.data.container, result);
+  if (patched(LAD_REPORTS)) await reportToParent(recorded);
+  return recorded;
+}
+
+/** Writes the result to the run's container; @returns it marked `recorded`, or as it was when the write failed. */
+async function record(container: string, result: LadResult): Promise<LadResult> {
   const { recordLadResult } = proxyLocalActivities<SpcActivities>({ ...recordActivityOptions, summary: `record ${result.lad}'s result in the run's container` });
   try {
-    await recordLadResult({ container: parsed.data.container, result });
+    await recordLadResult({ container, result });
   } catch (err) {
     // Unrecorded, the parent keeps the whole result for finalize instead: the LAD's outcome is not lost.
     log.warn('could not record the LAD result in the container', { lad: result.lad, error: (err as Error).message });
     return result;
   }
   return { ...result, recorded: true };
+}
+
+/**
+ * Signals the result to the parent's workflow id, which reaches its current run even after it continued as new (the
+ * completion event only reaches the run that started this child). A closed parent chain has nobody to tell.
+ */
+async function reportToParent(result: LadResult): Promise<void> {
+  const parent = workflowInfo().parent;
+  if (!parent) return;
+  try {
+    await getExternalWorkflowHandle(parent.workflowId).signal(ladFinishedSignal, result);
+  } catch (err) {
+    log.warn('could not report the LAD result to its run', { lad: result.lad, error: (err as Error).message });
+  }
 }
 
 async function runAttempts(input: LadRunInput): Promise<LadResult> {

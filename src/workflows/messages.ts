@@ -4,6 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ControlRequest, ScaleRequest } from '../schemas/control';
+import type { LadResult } from '../schemas/lad';
 import type { PoolTarget, ProgressRequest, RunProgress } from '../schemas/progress';
 
 /** Stop starting LADs and disable the Batch job with `wait` (running tasks finish). */
@@ -24,3 +25,22 @@ export const progressQuery = defineQuery<RunProgress, [ProgressRequest?]>('progr
 
 /** Sent by a ladRun child to its parent when an attempt failed and will be retried (failures only). */
 export const ladRetryingSignal = defineSignal<[{ lad: string; attempt: number }]>('ladRetrying');
+
+/**
+ * Sent by a ladRun child to its parent's workflow id with its result (since 0.2). A signal to a workflow id reaches the
+ * current run of its continue-as-new chain, so a LAD started before a continue still reports; a result that also
+ * arrives as the child's completion is counted once.
+ */
+export const ladFinishedSignal = defineSignal<[LadResult]>('ladFinished');
+
+/** How a LAD child closed without reporting a result (seen by the reaper). */
+export interface LadClosed {
+  lad: string;
+  /** The child's close status as Temporal names it: CANCELLED, TERMINATED, TIMED_OUT or FAILED. */
+  status: string;
+}
+/**
+ * Sent by the reaper to a running spcRun for each LAD child of it that closed without a result (cancelled or terminated
+ * on its own after the run continued as new, so no completion event reached the current run).
+ */
+export const ladClosedSignal = defineSignal<[LadClosed]>('ladClosed');

@@ -11,8 +11,8 @@ import { formatIssues } from '../schemas/issues';
 import type { PoolTarget } from '../schemas/progress';
 import type { RunState } from '../schemas/run-state';
 import { controlActivityOptions } from './activity-options';
-import { cancelSignal, ladRetryingSignal, pauseSignal, progressQuery, resumeSignal, scalePoolSignal, scalePoolUpdate } from './messages';
-import { applyPause, applyResume, applyScale, audit, markRetrying, progressOf, requestStop, scaleRejection } from './run-state';
+import { cancelSignal, ladClosedSignal, ladFinishedSignal, ladRetryingSignal, pauseSignal, progressQuery, resumeSignal, scalePoolSignal, scalePoolUpdate } from './messages';
+import { applyPause, applyResume, applyScale, audit, markClosedAlone, markFinished, markRetrying, progressOf, requestStop, scaleRejection } from './run-state';
 import { SCALE_SIGNAL_VALIDATED } from './patches';
 import { SpcStatusKey } from './search-attributes';
 
@@ -64,6 +64,13 @@ export function registerControls(state: RunState, onChange: () => void): { run()
   });
   setHandler(ladRetryingSignal, ({ lad, attempt }) => {
     markRetrying(state, lad, attempt);
+  });
+  // A LAD's result, also when it was started by an earlier run of the chain; counted once however it arrives.
+  setHandler(ladFinishedSignal, (result) => {
+    if (markFinished(state, result)) onChange();
+  });
+  setHandler(ladClosedSignal, (closed) => {
+    if (markClosedAlone(state, closed, Date.now())) onChange();
   });
   setHandler(scalePoolSignal, (raw) => {
     const req = parse(ScaleRequestSchema, raw, 'scalePool');

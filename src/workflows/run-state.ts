@@ -124,6 +124,23 @@ export function markCancelled(state: RunState, lad: string, nowMs: number, why: 
   return true;
 }
 
+/**
+ * A LAD child that closed without a result, as the reaper saw it (started before a continue-as-new, so its close
+ * reached no open run): cancelled or terminated counts as `cancelled`, timed out or failed as `failed`. Ignored
+ * while the run stops (its stop accounts for every unfinished LAD) and once the LAD finished. @returns true if recorded.
+ */
+export function markClosedAlone(state: RunState, closed: { lad: string; status: string }, nowMs: number): boolean {
+  if (state.stop) return false;
+  const why = `its workflow closed ${closed.status.toLowerCase().replaceAll('_', ' ')}`;
+  if (closed.status === 'CANCELLED' || closed.status === 'TERMINATED') return markCancelled(state, closed.lad, nowMs, why);
+  return markFinished(state, { lad: closed.lad, status: 'failed', attempts: [], error: why });
+}
+
+/** Running or retrying LADs whose child was not started by this run of the chain (an earlier run started it). */
+export function adoptedLads(state: RunState, startedHere: ReadonlySet<string>): string[] {
+  return state.ladOrder.filter((lad) => (state.lads[lad].status === 'running' || state.lads[lad].status === 'retrying') && !startedHere.has(lad));
+}
+
 /** Marks LADs not yet finished as cancelled (after a cancel, timeout or the failure threshold). */
 export function markUnfinishedCancelled(state: RunState): string[] {
   const lads = state.ladOrder.filter((lad) => !isFinished(state.lads[lad].status));

@@ -2,8 +2,8 @@
  * spcRun: a whole run. Validate -> read the LADs -> prepare (container, inputs, pool, job) -> one ladRun child
  * per LAD, started as slots under the cap free up, none while paused -> finalize (verify, manifest, collate,
  * final check, cleanup) -> summary. Past `continueAsNewAfterEvents` (or when the server suggests it) the run
- * stops starting children, lets those in flight finish, and continues as new carrying its state, so its history
- * stays bounded whatever the LAD count.
+ * continues as new carrying its state, so its history stays bounded whatever the LAD count. The LADs in flight keep
+ * running meanwhile (the pool stays busy): they outlive the run that started them and report to the next by signal.
  */
 import {
   ActivityFailure,
@@ -12,6 +12,7 @@ import {
   CancellationScope,
   ChildWorkflowFailure,
   condition,
+  getExternalWorkflowHandle,
   ContinueAsNew,
   continueAsNew,
   isCancellation,
@@ -33,7 +34,7 @@ import { PackedRunStateSchema, RunStateSchema, type PackedRunState, type RunStat
 import type { RunSummary } from '../schemas/summary';
 import { controlActivityOptions, finalizeActivityOptions } from './activity-options';
 import { ladRun } from './lad-run';
-import { FINALIZE_ONCE, LAD_CANCELLED_ALONE, JOB_QUOTA_WAIT, PACKED_STATE, PREPARE_WHOLE, STRICT_INPUT, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
+import { FINALIZE_ONCE, LAD_CANCELLED_ALONE, JOB_QUOTA_WAIT, NO_DRAIN, PACKED_STATE, PREPARE_WHOLE, STRICT_INPUT, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
 import { registerControls } from './run-controls';
 import { publishRunMemo } from './run-memo';
 import * as rs from './run-state';
@@ -60,6 +61,21 @@ interface Wakeup {
   flag: boolean;
 }
 
+/** The LAD children of this run of the chain. */
+interface Fleet {
+  /** Settles when a child's result (or failure) has been recorded. */
+  inFlight: Set<Promise<void>>;
+  /** LADs whose child this run started (the other running ones an earlier run of the chain started). */
+  startedHere: Set<string>;
+  /** Children asked for but not started yet: a continue-as-new waits for them, or the server might never start them. */
+  starting: number;
+  /**
+   * Whether LADs outlive a continue-as-new (since 0.2): children are started with parent close policy ABANDON, since
+   * the policy applies when a run continues as new too, and the run continues without waiting for them.
+   */
+  outliveContinue: boolean;
+}
+
 /** Runs the SPC pipeline over a list of LADs; `carried` is only given by continue-as-new. */
 export async function spcRun(raw: RawRunInput, carried?: PackedRunState | RunState): Promise<RunSummary> {
   // Unknown keys are refused from 0.2 on; runs begun before (and their continuations) drop them as they did then.
@@ -75,7 +91,7 @@ export async function spcRun(raw: RawRunInput, carried?: PackedRunState | RunSta
   ]);
 
   const children = new CancellationScope();
-  const inFlight = new Set<Promise<void>>();
+  const fleet: Fleet = { inFlight: new Set(), startedHere: new Set(), starting: 0, outliveContinue: patched(NO_DRAIN) };
   // One timer for the run deadline (not one per wait: each would add two events per wake-up to the history).
   const deadline = new CancellationScope();
   deadline.run(() => sleep(Math.max(1, state.deadline - Date.now()))).then(
@@ -93,7 +109,7 @@ export async function spcRun(raw: RawRunInput, carried?: PackedRunState | RunSta
       else await prepare(input, state, cancelled);
     }
     void controls.run();
-    const outcome = await children.run(() => fanOut(input, state, inFlight, wakeup));
+    const outcome = await children.run(() => fanOut(input, state, fleet, wakeup));
     deadline.cancel();
     if (outcome === 'continue') {
       await condition(() => controls.idle() && allHandlersFinished());
@@ -101,7 +117,7 @@ export async function spcRun(raw: RawRunInput, carried?: PackedRunState | RunSta
       log.info('continuing as new', { runId: state.runId, historyLength: workflowInfo().historyLength });
       return await continueAsNew<typeof spcRun>(input, patched(PACKED_STATE) ? rs.packRunState(state, input.lads) : state);
     }
-    if (state.stop) await stopChildren(state, children, inFlight);
+    if (state.stop) await stopChildren(input, state, children, fleet);
     await condition(() => controls.idle());
     if (!patched(FINALIZE_ONCE)) return await finalize(input, state);
     // Once begun, finalize runs to its end: a cancel arriving now would only start a second one. It is noted.
@@ -118,7 +134,7 @@ export async function spcRun(raw: RawRunInput, carried?: PackedRunState | RunSta
     // `temporal workflow cancel`: the children scope is cancelled with ours; stop Batch, record, clean up.
     await CancellationScope.nonCancellable(async () => {
       rs.requestStop(state, Date.now(), 'cancelled', 'workflow cancellation requested');
-      await stopChildren(state, children, inFlight);
+      await stopChildren(input, state, children, fleet);
       if (!state.prepared && patched(RELEASE_UNPREPARED)) await releaseHeld(input, state, input.cleanup.onFailure);
       await finalize(input, state);
     });
@@ -210,7 +226,7 @@ async function prepare(input: NormalisedRunInput, state: RunState, cancelled: Pr
 }
 
 /** Starts children as the cap and pause allow, until all LADs finish, the run stops, or history asks to continue. */
-async function fanOut(input: NormalisedRunInput, state: RunState, inFlight: Set<Promise<void>>, wakeup: Wakeup): Promise<'done' | 'continue'> {
+async function fanOut(input: NormalisedRunInput, state: RunState, fleet: Fleet, wakeup: Wakeup): Promise<'done' | 'continue'> {
   for (;;) {
     const now = Date.now();
     if (now >= state.deadline) rs.requestStop(state, now, 'failed', `run timeout (${input.timeouts.runMs} ms) reached`);
@@ -220,10 +236,11 @@ async function fanOut(input: NormalisedRunInput, state: RunState, inFlight: Set<
     if (state.stop || rs.allFinished(state)) return 'done';
     const info = workflowInfo();
     const mustContinue = info.continueAsNewSuggested || info.historyLength > input.continueAsNewAfterEvents;
-    if (mustContinue && inFlight.size === 0) return 'continue';
+    // Before 0.2 the run drained: it waited for every LAD in flight before continuing.
+    if (mustContinue && (fleet.outliveContinue ? fleet.starting === 0 : fleet.inFlight.size === 0)) return 'continue';
     if (!mustContinue) {
       const wave = rs.ladsToStart(state, input.maxConcurrentLads).slice(0, START_WAVE);
-      for (const lad of wave) startLad(input, state, lad, inFlight, wakeup);
+      for (const lad of wave) startLad(input, state, lad, fleet, wakeup);
     }
     wakeup.flag = false;
     // Wake on a child result, a signal, or the run deadline.
@@ -232,14 +249,17 @@ async function fanOut(input: NormalisedRunInput, state: RunState, inFlight: Set<
 }
 
 /** Starts one LAD's child; its result (or failure) lands in the state exactly once. */
-function startLad(input: NormalisedRunInput, state: RunState, lad: string, inFlight: Set<Promise<void>>, wakeup: Wakeup): void {
+function startLad(input: NormalisedRunInput, state: RunState, lad: string, fleet: Fleet, wakeup: Wakeup): void {
   const prepared = state.prepared!;
   rs.markStarted(state, lad);
+  fleet.startedHere.add(lad);
+  fleet.starting += 1;
   const child: Promise<void> = startChild(ladRun, {
     workflowId: ladWorkflowIdOf(input.runId, lad),
     staticSummary: `LAD ${lad} of run ${input.runId}`,
-    // A terminated run cancels its LADs, whose awaiting activities then terminate their Batch tasks.
-    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    // ABANDON: a LAD outlives a continue-as-new; a terminated run's LADs are cancelled by the reaper. Before 0.2 a
+    // terminated run cancelled its LADs through this policy, whose awaiting activities then terminated their tasks.
+    parentClosePolicy: fleet.outliveContinue ? ParentClosePolicy.ABANDON : ParentClosePolicy.REQUEST_CANCEL,
     args: [
       {
         runId: input.runId,
@@ -260,10 +280,17 @@ function startLad(input: NormalisedRunInput, state: RunState, lad: string, inFli
       { key: SpcStatusKey, value: 'running' },
     ],
   })
-    .then((handle) => {
-      wakeup.flag = true;
-      return handle.result();
-    })
+    .then(
+      (handle) => {
+        fleet.starting -= 1;
+        wakeup.flag = true;
+        return handle.result();
+      },
+      (err: unknown) => {
+        fleet.starting -= 1;
+        throw err;
+      },
+    )
     .then(
       (result) => void rs.markFinished(state, result),
       async (err: unknown) => {
@@ -286,17 +313,28 @@ function startLad(input: NormalisedRunInput, state: RunState, lad: string, inFli
       },
     )
     .finally(() => {
-      inFlight.delete(child);
+      fleet.inFlight.delete(child);
       wakeup.flag = true;
     });
-  inFlight.add(child);
+  fleet.inFlight.add(child);
 }
 
-/** Stops a run: terminate the Batch job (no task keeps running), cancel the children, wait for them to settle. */
-async function stopChildren(state: RunState, children: CancellationScope, inFlight: Set<Promise<void>>): Promise<void> {
+/**
+ * Stops a run: terminate the Batch job (no task keeps running), cancel the children, wait for this run's to settle.
+ * The LADs an earlier run of the chain started are not this run's children: they are asked to cancel by workflow id.
+ */
+async function stopChildren(input: NormalisedRunInput, state: RunState, children: CancellationScope, fleet: Fleet): Promise<void> {
   if (state.prepared) await stopRun({ jobId: state.prepared.jobId, reason: state.stop?.reason ?? 'stopped' });
   children.cancel();
-  await Promise.all([...inFlight]);
+  if (fleet.outliveContinue) {
+    await Promise.all(
+      rs.adoptedLads(state, fleet.startedHere).map((lad) =>
+        // Already closed (it finished as the run stopped) is fine: there is nothing left to stop.
+        getExternalWorkflowHandle(ladWorkflowIdOf(input.runId, lad)).cancel().catch((err: unknown) => log.info('could not cancel a LAD of an earlier run', { lad, error: (err as Error).message })),
+      ),
+    );
+  }
+  await Promise.all([...fleet.inFlight]);
   rs.markUnfinishedCancelled(state);
 }
 

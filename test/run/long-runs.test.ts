@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startSpcRun } from '../../src/client';
 import { ManifestSchema } from '../../src/schemas/manifest';
+import type { ReapReport } from '../../src/schemas/reaper';
 import { allRunHistoryText } from '../helpers/histories';
 import { waitFor } from '../helpers/local-batch';
 import { ladCodes, startRunEnv, testInput, type RunEnv } from '../helpers/run-env';
@@ -58,10 +59,19 @@ describe('long real runs: nothing leaks, expires, mixes or is orphaned', () => {
       return tasks.some((t) => t.state === 'running') ? true : undefined;
     });
     await handle.terminate('test: terminate mid-flight');
-    // The children are asked to cancel (parent close policy): their awaiting activities terminate their tasks.
-    await waitFor('no task running', async () => ((await env.batch.client.task.list(jobId)).every((t) => t.state === 'completed') ? true : undefined), 30_000, 200);
-    const report = await env.client.workflow.execute('spcReaper', { taskQueue: env.taskQueue, workflowId: uniqueId('reaper'), args: [{}] });
+    // A terminate runs no workflow code, and the LADs outlive their parent (parent close policy ABANDON, so that they
+    // survive a continue-as-new): the reaper cancels them and terminates and deletes the job.
+    const report = (await env.client.workflow.execute('spcReaper', { taskQueue: env.taskQueue, workflowId: uniqueId('reaper'), args: [{}] })) as ReapReport;
     assert.ok(JSON.stringify(report).includes(jobId), 'the reaper reaped the run');
+    assert.deepEqual(
+      report.reaped.filter((r) => r.kind === 'lad').map((r) => [r.id, r.action]).sort(),
+      ladCodes(2, 'E0800').map((lad) => [`${runId}/${lad}`, 'cancelled']),
+      'the LADs of the terminated run were cancelled',
+    );
+    await waitFor('the LADs closed', async () => {
+      const open = await Promise.all(ladCodes(2, 'E0800').map(async (lad) => (await env.client.workflow.getHandle(`${runId}/${lad}`).describe()).status.name === 'RUNNING'));
+      return open.some(Boolean) ? undefined : true;
+    }, 30_000, 200);
     await waitFor('job and pool gone', async () => {
       const job = await env.batch.client.job.get(jobId).catch(() => undefined);
       const pool = await env.batch.client.pool.get(`spc-${runId}`).catch(() => undefined);
