@@ -6,11 +6,12 @@
 import { condition, isCancellation, log, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { SpcActivities } from '../activities';
-import { ControlRequestSchema, ScaleRequestSchema, type ScaleRequest } from '../schemas/control';
+import type { ScaleRequest } from '../schemas/control';
 import { formatIssues } from '../schemas/issues';
 import type { PoolTarget } from '../schemas/progress';
 import type { RunState } from '../schemas/run-state';
 import { controlActivityOptions } from './activity-options';
+import { controlSchemas } from './lazy-schemas';
 import { cancelSignal, ladRetryingSignal, pauseSignal, progressQuery, resumeSignal, scalePoolSignal, scalePoolUpdate } from './messages';
 import { applyPause, applyResume, applyScale, audit, markRetrying, progressOf, requestStop, scaleRejection } from './run-state';
 import { SCALE_SIGNAL_VALIDATED } from './patches';
@@ -43,7 +44,7 @@ export function registerControls(state: RunState, onChange: () => void): { run()
 
   setHandler(progressQuery, (request) => progressOf(state, request ?? {}));
   setHandler(pauseSignal, (raw) => {
-    const req = parse(ControlRequestSchema, raw, 'pause');
+    const req = parse(controlSchemas().ControlRequestSchema, raw, 'pause');
     if (req && applyPause(state, Date.now(), req.reason)) {
       enqueue({ kind: 'pause' });
       upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
@@ -51,7 +52,7 @@ export function registerControls(state: RunState, onChange: () => void): { run()
     }
   });
   setHandler(resumeSignal, (raw) => {
-    const req = parse(ControlRequestSchema, raw, 'resume');
+    const req = parse(controlSchemas().ControlRequestSchema, raw, 'resume');
     if (req && applyResume(state, Date.now(), req.reason)) {
       enqueue({ kind: 'resume' });
       upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
@@ -59,14 +60,14 @@ export function registerControls(state: RunState, onChange: () => void): { run()
     }
   });
   setHandler(cancelSignal, (raw) => {
-    const req = parse(ControlRequestSchema, raw, 'cancel') ?? {};
+    const req = parse(controlSchemas().ControlRequestSchema, raw, 'cancel') ?? {};
     if (requestStop(state, Date.now(), 'cancelled', req.reason ?? 'cancelled by signal')) onChange();
   });
   setHandler(ladRetryingSignal, ({ lad, attempt }) => {
     markRetrying(state, lad, attempt);
   });
   setHandler(scalePoolSignal, (raw) => {
-    const req = parse(ScaleRequestSchema, raw, 'scalePool');
+    const req = parse(controlSchemas().ScaleRequestSchema, raw, 'scalePool');
     if (!req) return;
     // Validated like the update; a signal cannot reply, so a refusal is logged and kept in the audit trail.
     const refused = patched(SCALE_SIGNAL_VALIDATED) ? scaleRejection(state) : undefined;
@@ -80,14 +81,14 @@ export function registerControls(state: RunState, onChange: () => void): { run()
   setHandler(
     scalePoolUpdate,
     async (request) => {
-      const item = enqueue({ kind: 'scale', request: ScaleRequestSchema.parse(request) });
+      const item = enqueue({ kind: 'scale', request: controlSchemas().ScaleRequestSchema.parse(request) });
       await condition(() => item.done);
       if (item.error || !item.target) throw new Error(item.error ?? 'scalePool failed');
       return item.target;
     },
     {
       validator: (request) => {
-        const result = ScaleRequestSchema.safeParse(request);
+        const result = controlSchemas().ScaleRequestSchema.safeParse(request);
         if (!result.success) throw new RangeError(`scalePool ${formatIssues(result.error).split('\n').join('; ')}`);
         const refused = scaleRejection(state);
         if (refused) throw new RangeError(`scalePool rejected: ${refused}`);
