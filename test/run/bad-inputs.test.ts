@@ -71,6 +71,20 @@ describe('spcRun rejects bad input at once, naming the field, creating nothing',
     assert.deepEqual((await env.batch.client.job.list()).map((j) => j.id), []);
   });
 
+  it('ladRun started with bad input fails at once, naming each bad field (its check is zod-free)', async () => {
+    const raw = { runId: 'bad-lad', lad: 'E0600000X', jobId: 'spc-bad-lad', container: 'spc-bad-lad', recipe: { name: 'spenser' }, retry: { maxAttempts: 0 }, timeouts: {}, expectedFiles: 'contract', pollIntervalMs: 500 };
+    await assert.rejects(
+      env.client.workflow.execute('ladRun', { taskQueue: env.taskQueue, workflowId: uniqueId('bad-lad'), args: [raw], workflowExecutionTimeout: '1 minute' }),
+      (err: unknown) => {
+        assert.ok(err instanceof WorkflowFailedError, String(err));
+        assert.equal(err.cause?.name, 'ApplicationFailure');
+        assert.match(String(err.cause?.message), /^invalid ladRun input: lad: "E0600000X" must match/);
+        assert.match(String(err.cause?.message), /retry\.maxAttempts: must be >= 1/);
+        return true;
+      },
+    );
+  });
+
   it('is rejected by the client before anything starts, with the same schema', async () => {
     await assert.rejects(startSpcRun(env.client, { lads: ['E0600001; rm -rf /'] }, { taskQueue: env.taskQueue }), /input\.lads\.0: "E0600001; rm -rf \/" must match/);
   });
