@@ -34,9 +34,9 @@ export const SPC_MAX_CONCURRENT_ACTIVITIES = 2000;
 /**
  * Default size of the workflow cache: the 1,000 children a run keeps in flight (`maxConcurrentLads`' default) plus
  * room for parents, the reaper and a redrive, so a default run never replays its LADs from history for want of a
- * slot. Measured with scripts/probe-workflow-memory.ts (300 cached workflows): 250 KiB of worker RSS per cached
- * workflow (217 KiB with a bare bundle; 2,038 KiB while zod was evaluated per workflow), so about 300 MiB for a
- * full cache. The SDK's default scales with the heap limit instead (about 2,300 on a 4 GiB heap), assuming
+ * slot. Measured with scripts/probe-workflow-memory.ts (500 cached workflows): 233-297 KiB of worker RSS and 82 KiB
+ * of V8 heap per cached workflow (a bare bundle: 226 KiB, 64 KiB; while zod was evaluated per workflow: 2,074-2,207
+ * KiB, 1,529 KiB), so about 300-350 MiB for a full cache. The SDK's default scales with the heap limit instead (about 2,300 on a 4 GiB heap), assuming
  * ~1.7 MiB per workflow.
  */
 export const SPC_MAX_CACHED_WORKFLOWS = 1200;

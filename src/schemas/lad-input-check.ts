@@ -1,6 +1,6 @@
 /**
  * ladRun's input check without zod. Why: a worker evaluates the workflow bundle's modules once per cached workflow,
- * and zod with our schemas costs about 1.7 MiB of heap per copy; ladRun is the workflow cached by the thousand, so
+ * and zod with our schemas cost about 1.5 MiB of heap per copy; ladRun is the workflow cached by the thousand, so
  * it must not load zod. This accepts exactly what `LadRunInputSchema` (lad.ts, still the documented shape and the
  * type) accepts and returns what it returns: defaults filled, keys in the schema's order, unknown top-level keys
  * dropped, unknown nested keys refused. test/run/lad-input-check.test.ts holds the two side by side; a change to

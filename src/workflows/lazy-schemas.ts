@@ -2,8 +2,8 @@
 /**
  * The zod schemas workflow code needs, loaded on first use rather than at module scope. Why: the worker evaluates
  * the workflow bundle's module graph once per cached workflow (the SDK's reusable V8 context keeps a module cache
- * per workflow), and zod with our schemas cost about 1.7 MiB of heap per copy (scripts/probe-workflow-memory.ts:
- * 2,038 KiB per cached workflow against 313 KiB for a bare bundle). Only the few workflows that parse with zod pay
+ * per workflow), and zod with our schemas cost about 1.5 MiB of heap per copy (scripts/probe-workflow-memory.ts,
+ * 500 workflows: 1,529 KiB of V8 heap per cached workflow against 64 KiB for a bare bundle; 82 KiB now). Only the few workflows that parse with zod pay
  * for it now: spcRun (its input, carried state, signals and queries), spcReaper and smokeWorkflow. ladRun, cached by
  * the thousand, checks its input without zod (schemas/lad-input-check.ts). Each `require` names its module
  * literally so that webpack bundles it; the bundle then evaluates it in the calling workflow's own module cache.
