@@ -29,9 +29,6 @@ function jobAcceptingTasks(job: JobRecord): void {
 }
 
 function validateTask(job: JobRecord, body: TaskAdd): void {
-  if (body.exitConditions && JSON.stringify(body.exitConditions).includes('jobAction') && job.wire.onTaskFailure !== 'performexitoptionsjobaction') {
-    throw invalidProperty('exitConditions', 'jobAction requires the job to have onTaskFailure set to performexitoptionsjobaction');
-  }
   if (body.dependsOn && !job.wire.usesTaskDependencies) {
     throw new BatchError(400, 'TaskDependenciesNotSpecifiedOnJob', 'The Task has dependencies but the job does not have usesTaskDependencies set.');
   }
@@ -53,9 +50,7 @@ function createTask(engine: Engine, job: JobRecord, body: TaskAdd): TaskRecord {
     },
     requiredSlots: body.requiredSlots ?? 1,
     ...(body.userIdentity && { userIdentity: body.userIdentity }),
-    ...(body.exitConditions && { exitConditions: body.exitConditions }),
     ...(body.dependsOn && { dependsOn: body.dependsOn }),
-    ...(body.containerSettings && { containerSettings: body.containerSettings }),
     executionInfo: { retryCount: 0, requeueCount: 0 },
   };
   const rec: TaskRecord = { jobId: job.wire.id, seq: engine.nextSeq(), wire };

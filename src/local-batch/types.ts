@@ -63,9 +63,7 @@ export interface TaskWire extends EntityBase {
   constraints: { maxWallClockTime: string; retentionTime: string; maxTaskRetryCount: number };
   requiredSlots: number;
   userIdentity?: unknown;
-  exitConditions?: unknown;
   dependsOn?: unknown;
-  containerSettings?: unknown;
   affinityInfo?: unknown;
   executionInfo: ExecutionInfo;
   nodeInfo?: { affinityId: string; nodeUrl: string; poolId: string; nodeId: string; taskRootDirectory: string; taskRootDirectoryUrl: string };
