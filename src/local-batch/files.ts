@@ -8,6 +8,7 @@ import { parseFilter } from './odata-filter';
 import { maxResultsOf, route, type Route } from './routing';
 import { getTask } from './tasks';
 import type { TaskRecord } from './types';
+import { TASK_FILE_FILTER } from './filter-properties';
 
 /** The task file API: stdout.txt / stderr.txt at the task directory root, working files under wd/. */
 function taskDirOf(task: TaskRecord): string {
@@ -116,7 +117,7 @@ async function listFiles(engine: Engine, req: Request, [jobId, taskId]: string[]
   const dir = taskDirOf(task);
   const recursive = req.query.get('recursive') === 'true';
   const filter = req.query.get('$filter');
-  const predicate = filter ? parseFilter(filter) : undefined;
+  const predicate = filter ? parseFilter(filter, TASK_FILE_FILTER.spec, TASK_FILE_FILTER.name) : undefined;
   const max = maxResultsOf(req);
   const entries: object[] = [];
   // Asynchronous walk: a recursive list of a big tree must not stall every other request.

@@ -1,6 +1,7 @@
 import type { Engine } from './engine';
 import { BatchError, invalidProperty } from './errors';
 import { metadataUrl, type Reply, type Request } from './http';
+import type { FilterableList } from './filter-properties';
 import { parseFilter, type Predicate } from './odata-filter';
 
 /** A route: method, a pattern over the raw path (segments captured and percent-decoded), its REST operationId. */
@@ -42,9 +43,9 @@ export function maxResultsOf(req: Request): number {
   return value;
 }
 
-export function filterOf(req: Request): Predicate | undefined {
+export function filterOf(req: Request, list: FilterableList): Predicate | undefined {
   const filter = req.query.get('$filter');
-  return filter ? parseFilter(filter) : undefined;
+  return filter ? parseFilter(filter, list.spec, list.name) : undefined;
 }
 
 /** Absolute next link carrying every query parameter plus the resume token, since SDKs fetch it verbatim. */
@@ -67,8 +68,9 @@ export function listPage<T>(
   live: (item: T) => boolean,
   toWire: (item: T) => object,
   metadata: string,
+  filterable: FilterableList,
 ): Reply {
-  const predicate = filterOf(req);
+  const predicate = filterOf(req, filterable);
   const select = req.query.get('$select');
   const max = maxResultsOf(req);
   const token = req.query.get('$skiptoken');

@@ -8,6 +8,7 @@ import { armWallClock, cancelRetention, killTaskProcess, stopTask, taskEndedByUs
 import { taskKey, type JobRecord, type TaskRecord, type TaskWire } from './types';
 import { newEntityWire, parseDuration, UNLIMITED, UNLIMITED_MS } from './wire';
 import { parseBody, TaskAddSchema, TaskCollectionSchema, TaskUpdateSchema, type TaskAdd } from './wire-schemas';
+import { TASK_FILTER } from './filter-properties';
 
 /** Task operations. */
 export const MAX_COLLECTION_TASKS = 100;
@@ -105,7 +106,7 @@ function addCollection(engine: Engine, req: Request, [jobId]: string[]): Reply {
 function listTasks(engine: Engine, req: Request, [jobId]: string[]): Reply {
   const job = getJob(engine, jobId);
   const list = engine.jobTasks.get(job.wire.id.toLowerCase()) ?? [];
-  return listPage(req, list, (t) => t.seq, (t) => engine.tasks.get(taskKey(t.jobId, t.wire.id)) === t, (t) => t.wire, 'tasks');
+  return listPage(req, list, (t) => t.seq, (t) => engine.tasks.get(taskKey(t.jobId, t.wire.id)) === t, (t) => t.wire, 'tasks', TASK_FILTER);
 }
 
 function updateTask(engine: Engine, req: Request, [jobId, taskId]: string[]): Reply {

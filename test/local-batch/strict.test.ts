@@ -137,4 +137,17 @@ describe('local Batch strictness: unimplemented properties are refused, what rea
     await b.client.pool.updateProperties(poolId, { certificateReferences: [], applicationPackageReferences: [], metadata: [{ name: 'k', value: 'v' }] });
     assert.deepEqual((await b.client.pool.get(poolId)).metadata, [{ name: 'k', value: 'v' }]);
   });
+
+  it('$filter: the real SDK gets 400 InvalidQueryParameterValue naming an undocumented property or operator; documented ones filter', async () => {
+    const bad = await rejection(b.client.task.list(jobId, { taskListOptions: { filter: "commandLine eq '/bin/true'" } }));
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.code, 'InvalidQueryParameterValue');
+    const raw = await pySignedRequest(b.service.url, b.accountName, b.accountKey, { method: 'GET', path: '/pools', query: { $filter: "state gt 'active'" } });
+    assert.equal(raw.status, 400);
+    assert.match(valuesOf(raw).Reason, /Operator 'gt' cannot be applied to 'state' in Pool_List/);
+    const nodes = await b.client.computeNode.list(poolId, { computeNodeListOptions: { filter: "state eq 'idle' or state eq 'running'" } });
+    assert.equal(nodes.length, 1);
+    const pools = await b.client.pool.list({ poolListOptions: { filter: `startswith(id,'${poolId}') and allocationState eq 'steady'` } });
+    assert.deepEqual(pools.map((p) => p.id), [poolId]);
+  });
 });
