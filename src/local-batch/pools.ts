@@ -328,8 +328,8 @@ export const poolRoutes: Route[] = [
   route('POST', '/pools/{poolId}/removenodes', 'Pool_RemoveNodes', removeNodes),
   route('GET', '/pools/{poolId}/nodes', 'ComputeNode_List', (e, req, [id]) => {
     const pool = getPool(e, id);
-    const nodes = [...pool.nodes.values()];
-    return listPage(req, nodes, (n) => nodes.indexOf(n), () => true, (n) => nodeWire(e, pool, n), `pools/${pool.wire.id}/nodes`, NODE_FILTER);
+    const nodes = [...pool.nodes.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return listPage(req, nodes, (n) => n.id, () => true, (n) => nodeWire(e, pool, n), `pools/${pool.wire.id}/nodes`, NODE_FILTER);
   }),
   route('POST', '/pools/{poolId}/nodes/{nodeId}/reboot', 'ComputeNode_Reboot', (e, req, [poolId, nodeId]) => {
     const { pool, node } = getNode(e, poolId, nodeId);

@@ -58,13 +58,14 @@ export function nextLink(req: Request, token: string): string {
 }
 
 /**
- * One page of a list over items in a stable order with increasing `seq`: skips to the token, applies the filter,
- * stops at maxresults and links the rest.
+ * One page of a list over items in a stable order of increasing keys (a creation sequence number, or an id):
+ * resumes after the token's key, applies the filter, stops at maxresults and links the rest. Keys, not positions,
+ * so an item removed between two pages never makes the next page skip another.
  */
 export function listPage<T>(
   req: Request,
   items: readonly T[],
-  seqOf: (item: T) => number,
+  keyOf: (item: T) => number | string,
   live: (item: T) => boolean,
   toWire: (item: T) => object,
   metadata: string,
@@ -75,14 +76,15 @@ export function listPage<T>(
   const max = maxResultsOf(req);
   const token = req.query.get('$skiptoken');
   let start = 0;
-  if (token !== undefined) {
-    const after = Number(token);
-    if (!Number.isFinite(after)) throw invalidProperty('$skiptoken', 'not a token this service issued', token);
+  if (token !== undefined && items.length > 0) {
+    const numeric = typeof keyOf(items[0]) === 'number';
+    const after = numeric ? Number(token) : token;
+    if (numeric && !Number.isFinite(after)) throw invalidProperty('$skiptoken', 'not a token this service issued', token);
     let lo = 0;
     let hi = items.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (seqOf(items[mid]) <= after) lo = mid + 1;
+      if (keyOf(items[mid]) <= after) lo = mid + 1;
       else hi = mid;
     }
     start = lo;
@@ -104,7 +106,7 @@ export function listPage<T>(
     more = true;
     break;
   }
-  if (more && last !== undefined) body['odata.nextLink'] = nextLink(req, String(seqOf(last)));
+  if (more && last !== undefined) body['odata.nextLink'] = nextLink(req, String(keyOf(last)));
   return { status: 200, body };
 }
 
