@@ -1,4 +1,4 @@
-import type { OutputFile, ResourceFile, StartTask } from './wire-schemas';
+import type { OutputFile, ResourceFile, StartTask, UserIdentity } from './wire-schemas';
 
 /** Entity states on the wire (lowercase, as the service sends them). */
 export type TaskState = 'active' | 'preparing' | 'running' | 'completed';
@@ -62,7 +62,7 @@ export interface TaskWire extends EntityBase {
   environmentSettings?: { name: string; value?: string }[];
   constraints: { maxWallClockTime: string; retentionTime: string; maxTaskRetryCount: number };
   requiredSlots: number;
-  userIdentity?: unknown;
+  userIdentity?: UserIdentity;
   dependsOn?: unknown;
   affinityInfo?: unknown;
   executionInfo: ExecutionInfo;
