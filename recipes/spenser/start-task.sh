@@ -90,8 +90,8 @@ install_system_packages() {
   apt_get install -y --no-install-recommends "${names[@]}"
 }
 
-# Prints the path of the interpreter the venv is made from. Python 3.9 because the pinned packages need
-# distutils (gone in 3.12, Ubuntu 24.04's python3) and today's pipeline runs them in 3.9.
+# Prints the path of the interpreter the venv is made from. Python 3.9 because today's pipeline runs the packages
+# in 3.9, and ukpopulation's pins (numpy 1.21.0, pandas 1.2.4) have no wheels for 3.10 or later.
 provision_python() {
   if [[ -n "${SPENSER_PYTHON:-}" ]]; then
     log "using the interpreter SPENSER_PYTHON=$SPENSER_PYTHON instead of installing CPython $PYTHON_VERSION" >&2
