@@ -35,10 +35,25 @@ export const InputFileSchema = z.strictObject({
 });
 export type InputFile = z.infer<typeof InputFileSchema>;
 
+/** The scenario configs of the `spenser` recipe, by name without `.json` (recipes/spenser/config/ holds the defaults). */
+export const SPENSER_CONFIG_NAMES = ['ssm_current', 'ssm_h_current', 'ass_current_2012', 'ass_current_2020', 'ass_current_2022', 'ass_current_2032', 'ass_current_2039'] as const;
+export type SpenserConfigName = (typeof SPENSER_CONFIG_NAMES)[number];
+
+/** Options of the production `spenser` recipe (all optional; absent, the recipe's shipped defaults apply). */
+export const SpenserOptionsSchema = z.strictObject({
+  /** Blobs replacing some of the shipped scenario configs, e.g. `{"ssm_current": {container, blob}}`. */
+  configs: z.strictObject(Object.fromEntries(SPENSER_CONFIG_NAMES.map((n) => [n, BlobRefSchema.optional()])) as Record<SpenserConfigName, z.ZodOptional<typeof BlobRefSchema>>).optional(),
+  /**
+   * A copy of NRS's `Output Area blk.zip` (Scotland's 2011 census tables by Output Area): every node unpacks it once
+   * into household_microsynth's cache, as today's pipeline does, instead of each task downloading it.
+   */
+  scotlandOutputAreaZip: BlobRefSchema.optional(),
+});
+
 /** Which recipe runs per LAD. */
 export const RecipeSchema = z.discriminatedUnion('name', [
   z.strictObject({ name: z.literal('spenser-sim'), options: SimOptionsSchema.prefault({}) }),
-  z.strictObject({ name: z.literal('spenser') }),
+  z.strictObject({ name: z.literal('spenser'), options: SpenserOptionsSchema.optional() }),
   z.strictObject({
     name: z.literal('custom'),
     /** Command run by bash in the task's working directory; `{lad}` is replaced by the (validated) LAD code. */
