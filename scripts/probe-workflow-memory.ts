@@ -5,9 +5,13 @@
  * which pull zod and the schemas into the bundle (`--bundle spc`): if every cached workflow re-evaluated the
  * bundle's modules, the second would cost far more per workflow. Needs the stack up (`npm run stack -- up`).
  *
- *   node dist/scripts/probe-workflow-memory.js --bundle bare|spc [--workflows 500] [--reuse-context true|false]
+ *   node --expose-gc dist/scripts/probe-workflow-memory.js --bundle bare|spc [--workflows 500] [--reuse-context true|false] [--main-thread true]
+ *
+ * `--main-thread true` runs the workflows in this thread (the SDK's debugMode) so that V8's used heap, read after a
+ * GC, counts them too; otherwise only RSS sees the workflow thread.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -16,9 +20,13 @@ import { loadConfig } from '../src/config';
 import { aliveQuery, releaseSignal } from './probe/blocker-workflow';
 
 const rssMiB = (): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
+const heapMiB = (): number => {
+  global.gc?.();
+  return getHeapStatistics().used_heap_size / 1048576;
+};
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { bundle: { type: 'string', default: 'spc' }, workflows: { type: 'string', default: '500' }, 'reuse-context': { type: 'string', default: 'true' } } });
+  const { values } = parseArgs({ options: { bundle: { type: 'string', default: 'spc' }, workflows: { type: 'string', default: '500' }, 'reuse-context': { type: 'string', default: 'true' }, 'main-thread': { type: 'string', default: 'false' } } });
   const count = Number(values.workflows);
   // Beside the compiled probe, so the bundler resolves @temporalio/workflow from the project's node_modules.
   const entry = path.resolve(__dirname, `probe/entry-${values.bundle}.js`);
@@ -30,14 +38,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const taskQueue = `probe-${process.pid}-${Date.now()}`;
   const connection = await NativeConnection.connect({ address: config.SPC_TEMPORAL_ADDRESS });
-  const worker = await Worker.create({ connection, taskQueue, workflowBundle, maxCachedWorkflows: count + 10, reuseV8Context: values['reuse-context'] === 'true' });
+  const worker = await Worker.create({ connection, taskQueue, workflowBundle, maxCachedWorkflows: count + 10, reuseV8Context: values['reuse-context'] === 'true', debugMode: values['main-thread'] === 'true' });
   const running = worker.run();
   const client = new Client({ connection: await Connection.connect({ address: config.SPC_TEMPORAL_ADDRESS }) });
 
   // Warm up: one workflow, so the thread and its context exist before the baseline.
   const warm = await client.workflow.start('blocker', { taskQueue, workflowId: `${taskQueue}-warm` });
   await warm.query(aliveQuery);
-  global.gc?.();
+  const heapBefore = heapMiB();
   const before = rssMiB();
   const handles = [];
   for (let i = 0; i < count; i += 50) {
@@ -47,7 +55,10 @@ async function main(): Promise<void> {
     handles.push(...wave);
   }
   const after = rssMiB();
-  console.log(`bundle ${values.bundle} (${(workflowBundle.code.length / 1024).toFixed(0)} KiB), reuseV8Context ${values['reuse-context']}: ${count} cached workflows, RSS ${before.toFixed(0)} -> ${after.toFixed(0)} MiB, ${(((after - before) * 1024) / count).toFixed(0)} KiB per workflow`);
+  const heapAfter = heapMiB();
+  const perWorkflow = (from: number, to: number): string => `${(((to - from) * 1024) / count).toFixed(0)} KiB per workflow`;
+  const heap = values['main-thread'] === 'true' ? `; V8 heap used ${heapBefore.toFixed(0)} -> ${heapAfter.toFixed(0)} MiB, ${perWorkflow(heapBefore, heapAfter)}` : '';
+  console.log(`bundle ${values.bundle} (${(workflowBundle.code.length / 1024).toFixed(0)} KiB), reuseV8Context ${values['reuse-context']}: ${count} cached workflows, RSS ${before.toFixed(0)} -> ${after.toFixed(0)} MiB, ${perWorkflow(before, after)}${heap}`);
   await Promise.all([warm, ...handles].map((h) => h.signal(releaseSignal)));
   worker.shutdown();
   await running;

@@ -31,12 +31,26 @@ export const SPC_WORKFLOWS_PATH = require.resolve('./workflows');
 /** Default concurrent activities per worker (awaiting activities are cheap: they share one poller). */
 export const SPC_MAX_CONCURRENT_ACTIVITIES = 2000;
 
+/**
+ * Default size of the workflow cache: the 1,000 children a run keeps in flight (`maxConcurrentLads`' default) plus
+ * room for parents, the reaper and a redrive, so a default run never replays its LADs from history for want of a
+ * slot. Measured with scripts/probe-workflow-memory.ts (500 cached workflows): 233-297 KiB of worker RSS and 82 KiB
+ * of V8 heap per cached workflow (a bare bundle: 226 KiB, 64 KiB; while zod was evaluated per workflow: 2,074-2,207
+ * KiB, 1,529 KiB), so about 300-350 MiB for a full cache. The SDK's default scales with the heap limit instead (about 2,300 on a 4 GiB heap), assuming
+ * ~1.7 MiB per workflow.
+ */
+export const SPC_MAX_CACHED_WORKFLOWS = 1200;
+
 export class SpcPlugin extends SimplePlugin {
   /** The activities and their shared resources (the Batch task poller). */
   readonly bundle: ActivityBundle;
 
+  /** Workflows the worker caches unless its options say otherwise. */
+  readonly maxCachedWorkflows: number;
+
   constructor(options: SpcPluginOptions = {}) {
-    const bundle = createActivityBundle(options.config ?? loadConfig(), options.deps, () => Runtime.instance().metricMeter);
+    const config = options.config ?? loadConfig();
+    const bundle = createActivityBundle(config, options.deps, () => Runtime.instance().metricMeter);
     super({
       name: 'spc-temporal',
       activities: bundle.activities,
@@ -49,6 +63,7 @@ export class SpcPlugin extends SimplePlugin {
       },
     });
     this.bundle = bundle;
+    this.maxCachedWorkflows = config.SPC_MAX_CACHED_WORKFLOWS === undefined ? SPC_MAX_CACHED_WORKFLOWS : Number(config.SPC_MAX_CACHED_WORKFLOWS);
   }
 
   /**
@@ -58,11 +73,11 @@ export class SpcPlugin extends SimplePlugin {
    * - An activity name the worker already has is refused rather than silently replaced by ours.
    * - One default the user can override: every LAD holds one awaiting activity while its task queues and runs; these
    *   only wait on the shared poller, so allow 2000 at once (`maxConcurrentActivityTaskExecutions`; the SDK default
-   *   of 100 would leave LADs past the 100th unsubmitted). The workflow cache keeps the SDK default: measured here a
-   *   cached workflow costs ~4-5 MB in the workflow threads (RSS ~1.9 GB with 1,000 LADs in flight; ~0.5 GB with
-   *   `maxCachedWorkflows: 10`), but one 1,000-LAD run with a 40-entry cache crashed its worker ("async hook stack
-   *   has become corrupted" in a workflow thread), so a smaller cache is left as an explicit choice
-   *   (`SPC_MAX_CACHED_WORKFLOWS` in src/worker.ts).
+   *   of 100 would leave LADs past the 100th unsubmitted).
+   * - The workflow cache: `maxCachedWorkflows` {@link SPC_MAX_CACHED_WORKFLOWS} (or the config's
+   *   `SPC_MAX_CACHED_WORKFLOWS`) unless the worker sets it. Not much smaller: one 1,000-LAD run with a 40-entry
+   *   cache once crashed its worker ("async hook stack has become corrupted" in a workflow thread).
+   *   `maxConcurrentWorkflowTaskExecutions` keeps the SDK's 40: a task's memory is gone when it ends.
    */
   override configureWorker(options: WorkerOptions): WorkerOptions {
     refuseActivityClash(options.activities, this.bundle.activities);
@@ -71,6 +86,7 @@ export class SpcPlugin extends SimplePlugin {
       ...configured,
       ...(!hasOwnWorkflows(options) && { workflowsPath: SPC_WORKFLOWS_PATH }),
       ...(!options.tuner && { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? SPC_MAX_CONCURRENT_ACTIVITIES }),
+      maxCachedWorkflows: options.maxCachedWorkflows ?? this.maxCachedWorkflows,
     };
   }
 

@@ -15,10 +15,8 @@ async function run(): Promise<void> {
   const config = loadConfig();
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   try {
-    const worker = await createSpcWorker(connection, config, {
-      // Tuning knob for memory-bound workers; the plugin's default applies when unset.
-      ...(process.env.SPC_MAX_CACHED_WORKFLOWS && { maxCachedWorkflows: Number(process.env.SPC_MAX_CACHED_WORKFLOWS) }),
-    });
+    // The workflow cache's size comes from the config (SPC_MAX_CACHED_WORKFLOWS), through the plugin.
+    const worker = await createSpcWorker(connection, config);
     console.log(`spc worker polling task queue ${config.SPC_TASK_QUEUE} (pid ${process.pid})`);
     await ensureReaper(config);
     if (process.env.SPC_METRICS_ADDRESS && process.env.SPC_METRICS_ADDRESS !== 'off') console.log(`metrics at http://${process.env.SPC_METRICS_ADDRESS}/metrics`);

@@ -4,9 +4,10 @@
 #
 # Usage: run-lad.sh <LAD>      e.g. run-lad.sh E06000001
 # Needs: the pool start task (start-task.sh) done on this node; NOMIS_API_KEY in the environment, passed as a
-# secret environment setting of the task, never as a file among the inputs. Optional inputs in the working
-# directory: ssm_current.json, ssm_h_current.json, ass_current_<year>.json (they replace the repositories' configs).
-# Exit codes: 0 all 69 files in ./output/; 1 a step failed or an output is missing; 2 invalid arguments.
+# secret environment setting of the task, never as a file among the inputs; the scenario configs in the working
+# directory (task inputs: ssm_current.json, ssm_h_current.json, ass_current_<year>.json, the recipe's defaults from
+# recipes/spenser/config/ unless the run input replaces them).
+# Exit codes: 0 all 69 files in ./output/; 1 a step failed, a config or an output is missing; 2 invalid arguments.
 set -euo pipefail
 
 # Validate before anything else: the LAD code is input, never text for a command line.
@@ -41,6 +42,16 @@ if [[ ! -x "$VIRTUAL_ENV/bin/python" ]]; then
   exit 1
 fi
 
+# The pinned microsimulation commit has no *_current configs: the task brings them, as today's pipeline does.
+configs=(ssm_current.json ssm_h_current.json)
+for year in "${assignment_years[@]}"; do configs+=("ass_current_${year}.json"); done
+for config in "${configs[@]}"; do
+  if [[ ! -f "$config" ]]; then
+    log "missing config $config: the task's inputs must include it" >&2
+    exit 1
+  fi
+done
+
 # Several LADs may run at once on a node (task slots), and the pipelines write data/ and cache/ next to their
 # scripts, so each task works on its own copy of the two pipeline repositories (small: scripts and configs).
 work="$PWD/spenser-work"
@@ -48,15 +59,13 @@ out="$PWD/output"
 rm -rf "$work" "$out"
 mkdir -p "$work" "$out"
 cp -R "$prefix/src/household_microsynth" "$prefix/src/microsimulation" "$work/"
-configs=(ssm_current.json ssm_h_current.json)
-for year in "${assignment_years[@]}"; do configs+=("ass_current_${year}.json"); done
-for config in "${configs[@]}"; do
-  if [[ -f "$config" ]]; then cp "$config" "$work/microsimulation/config/"; fi
-  if [[ ! -f "$work/microsimulation/config/$config" ]]; then
-    log "missing config $config (neither a task input nor in the microsimulation repository)" >&2
-    exit 1
-  fi
-done
+mkdir -p "$work/microsimulation/config"
+cp "${configs[@]}" "$work/microsimulation/config/"
+# The Scottish census tables the start task unpacked, as links (they are large and only read).
+if [[ -d "$prefix/scotland" ]]; then
+  mkdir -p "$work/household_microsynth/cache"
+  cp -R --symbolic-link "$prefix/scotland/." "$work/household_microsynth/cache/"
+fi
 
 run_step() {
   local dir="$1"
@@ -66,7 +75,11 @@ run_step() {
   (cd "$dir" && python "$@")
   log "step done in $((SECONDS - started)) s"
 }
+# NO_CACHE as today's pipeline sets it: UKCensusAPI then re-reads Scottish tables for the microsimulation steps
+# instead of trusting a cached table at another resolution, and the microsynthesis uses the unpacked cache.
+export NO_CACHE=false
 run_step "$work/household_microsynth" scripts/run_microsynth.py "$lad" OA11
+export NO_CACHE=true
 run_step "$work/microsimulation" scripts/run_ssm.py -c config/ssm_current.json "$lad"
 run_step "$work/microsimulation" scripts/run_ssm_h.py -c config/ssm_h_current.json "$lad"
 for year in "${assignment_years[@]}"; do

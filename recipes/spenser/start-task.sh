@@ -11,6 +11,8 @@
 #   python/                  the uv-managed CPython (under the shared dir so non-admin task users can run it)
 #   venv/                    Python virtual environment with the five packages installed
 #   src/<package>/           the checked-out repositories (run-lad.sh copies the two with scripts/ per task)
+#   scotland/                the unpacked Output_Area_blk.zip, when the start task was given one (run-lad.sh links
+#                            it into household_microsynth's cache, as today's pipeline unpacks it there)
 #   installed-<version>      marker written last, holding what was installed (key=value lines)
 #
 # Sources are pinned to the commits today's pipeline uses (its git submodules). Override one with
@@ -24,7 +26,9 @@
 # The NOMIS key is not needed here: tasks get it at run time.
 set -euo pipefail
 
-readonly RECIPE_VERSION=2
+readonly RECIPE_VERSION=3
+# NRS's "Output Area blk.zip" (Scottish census tables by Output Area), if among the start task's files.
+readonly SCOTLAND_ZIP=Output_Area_blk.zip
 # uv pins the interpreter build: uv 0.13.9 downloads CPython 3.9.25 (python-build-standalone). The wheel's hash
 # is PyPI's for the manylinux x86_64 wheel, so a tampered or different uv never runs.
 readonly UV_VERSION=0.13.9
@@ -51,9 +55,12 @@ fi
 shared="${AZ_BATCH_NODE_SHARED_DIR:?must run as an Azure Batch start task (AZ_BATCH_NODE_SHARED_DIR is unset)}"
 prefix="$shared/spenser"
 marker="$prefix/installed-$RECIPE_VERSION"
-# git, a C++ toolchain (humanleague is a C++ extension), venv (to bootstrap uv), and 7-Zip (Scottish census data).
-system_packages="${SPENSER_SYSTEM_PACKAGES-ca-certificates git build-essential python3 python3-venv p7zip-full}"
-build_requirements="${SPENSER_BUILD_REQUIREMENTS-cython numpy pandas}"
+# git, a C++ toolchain (humanleague is a C++20 extension), venv (to bootstrap uv), and unzip and 7-Zip (UKCensusAPI
+# shells out to unzip for the Scottish census zips Python's zipfile cannot read; today's pipeline installs both).
+system_packages="${SPENSER_SYSTEM_PACKAGES-ca-certificates git build-essential python3 python3-venv unzip p7zip-full}"
+# What today's conda environment held before the packages (matplotlib aside: none of the five imports it).
+# setuptools below 81 because ukpopulation imports pkg_resources, which setuptools 81 removed.
+build_requirements="${SPENSER_BUILD_REQUIREMENTS-pip setuptools<81 wheel cython numpy pandas}"
 read -r -a pip_options <<<"${SPENSER_PIP_OPTIONS:-}"
 
 log() { printf '[%s] start-task: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
@@ -83,8 +90,8 @@ install_system_packages() {
   apt_get install -y --no-install-recommends "${names[@]}"
 }
 
-# Prints the path of the interpreter the venv is made from. Python 3.9 because the pinned packages need
-# distutils (gone in 3.12, Ubuntu 24.04's python3) and today's pipeline runs them in 3.9.
+# Prints the path of the interpreter the venv is made from. Python 3.9 because today's pipeline runs the packages
+# in 3.9, and ukpopulation's pins (numpy 1.21.0, pandas 1.2.4) have no wheels for 3.10 or later.
 provision_python() {
   if [[ -n "${SPENSER_PYTHON:-}" ]]; then
     log "using the interpreter SPENSER_PYTHON=$SPENSER_PYTHON instead of installing CPython $PYTHON_VERSION" >&2
@@ -163,6 +170,25 @@ repin_packages() {
   fi
 }
 
+# What the pipelines import: an install that pip accepts can still fail here (e.g. a missing pkg_resources).
+check_imports() {
+  log "checking the five packages import"
+  "$prefix/venv/bin/python" -c 'import ukcensusapi, ukpopulation, humanleague, household_microsynth, microsimulation'
+}
+
+# Today's pipeline unpacks a cached "Output Area blk.zip" into household_microsynth's cache so that no task
+# downloads it from NRS; here that happens once per node, and each task links the tables into its own cache.
+scotland_zip_sha256=none
+unpack_scotland_tables() {
+  if [[ ! -f "$SCOTLAND_ZIP" ]]; then
+    log "no $SCOTLAND_ZIP among the start task's files: tasks download the Scottish tables from NRS when needed"
+    return 0
+  fi
+  log "unpacking $SCOTLAND_ZIP ($(du -h "$SCOTLAND_ZIP" | cut -f1))"
+  unzip -q -o "$SCOTLAND_ZIP" -d "$prefix/scotland"
+  scotland_zip_sha256="$(sha256sum "$SCOTLAND_ZIP" | cut -d ' ' -f 1)"
+}
+
 # The keys of version 1 (recipe-version, python, <package>=<commit>) are kept; the others are new.
 write_marker() {
   local entry name repo ref
@@ -179,6 +205,7 @@ write_marker() {
       printf '%s=%s\n' "$name" "$(git -C "$prefix/src/$name" rev-parse HEAD)"
       printf '%s.repo=%s\n' "$name" "$repo"
     done
+    printf 'scotland-output-area-zip=%s\n' "$scotland_zip_sha256"
   } >"$marker.tmp"
   mv "$marker.tmp" "$marker"
 }
@@ -193,7 +220,7 @@ if [[ -f "$marker" ]]; then
   exit 0
 fi
 # Whatever an interrupted or older install left; tools/ and python/ are re-checked by pip and uv, not redone.
-rm -rf "$prefix/venv" "$prefix/src" "$prefix"/installed-*
+rm -rf "$prefix/venv" "$prefix/src" "$prefix/scotland" "$prefix"/installed-*
 started=$SECONDS
 
 install_system_packages
@@ -203,9 +230,10 @@ log "creating the virtual environment with $python"
 pip="$prefix/venv/bin/pip"
 read -r -a requirements <<<"$build_requirements"
 if ((${#requirements[@]} > 0)); then
-  "$pip" install --no-cache-dir "${pip_options[@]}" --upgrade pip setuptools wheel
-  "$pip" install --no-cache-dir "${pip_options[@]}" "${requirements[@]}"
+  "$pip" install --no-cache-dir "${pip_options[@]}" --upgrade "${requirements[@]}"
 fi
 install_packages "$pip"
+check_imports
+unpack_scotland_tables
 write_marker
 log "installed in $((SECONDS - started)) s: $(tr '\n' ' ' <"$marker")"

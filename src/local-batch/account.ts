@@ -1,4 +1,5 @@
 import { listPage, route, type Route } from './routing';
+import { SUPPORTED_IMAGE_FILTER } from './filter-properties';
 
 /**
  * Account_ListSupportedImages: the node images this service "runs" (tasks run on the host whatever the image), with
@@ -23,6 +24,6 @@ const SUPPORTED_IMAGES = [
 
 export const accountRoutes: Route[] = [
   route('GET', '/supportedimages', 'Account_ListSupportedImages', (_e, req) =>
-    listPage(req, SUPPORTED_IMAGES, (image) => SUPPORTED_IMAGES.indexOf(image), () => true, (image) => image, 'supportedimages'),
+    listPage(req, SUPPORTED_IMAGES, (image) => SUPPORTED_IMAGES.indexOf(image), () => true, (image) => image, 'supportedimages', SUPPORTED_IMAGE_FILTER),
   ),
 ];

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FaultSettings } from './faults';
 import { Faults } from './faults';
@@ -8,6 +8,7 @@ import { ProcessPool } from './process-pool';
 import { Stats } from './stats';
 import { Store, type JournalEntry } from './store';
 import { discardDir, openTrash } from './task-dirs';
+import { nonadminUserOf, openPathFor, type TaskUser } from './task-users';
 import { taskKey, type JobRecord, type NodeRecord, type PoolRecord, type TaskCounts, type TaskRecord, type TaskState } from './types';
 import { isoTime, newETag } from './wire';
 
@@ -20,6 +21,8 @@ export interface EngineOptions {
   nodeStateDelayMs: number;
   faults?: FaultSettings;
   quotas?: QuotaSettings;
+  /** The account nonadmin tasks run as when the service is root (default `nobody`); see task-users.ts. */
+  taskUser?: string;
 }
 
 /** What the running task attempt holds; `abandoned` once something else (terminate, requeue, kill) took over. */
@@ -53,6 +56,8 @@ export class Engine {
   readonly stats = new Stats();
   readonly processes = new ProcessPool();
   readonly key: Buffer;
+  /** Who nonadmin tasks run as; undefined when the service is not root (then every task runs as the service user). */
+  readonly nonadminUser: TaskUser | undefined;
   baseUrl = 'http://127.0.0.1';
   closed = false;
   private seq = 0;
@@ -69,6 +74,13 @@ export class Engine {
     if (options.quotas) applyQuotas(this.quotas, options.quotas);
     mkdirSync(this.nodesDir, { recursive: true });
     openTrash(this.trashDir);
+    this.nonadminUser = nonadminUserOf(options.taskUser);
+    if (this.nonadminUser) {
+      // Searchable, not listable: tasks reach their node folders; state/ and trash/ stay 0700.
+      chmodSync(options.dataDir, 0o711);
+      chmodSync(this.nodesDir, 0o711);
+      openPathFor(this.nonadminUser, this.nodesDir);
+    }
   }
 
   /**

@@ -31,3 +31,11 @@ export function missingProperty(name: string): BatchError {
     { key: 'PropertyName', value: name },
   ]);
 }
+
+/** 400 for a property the request may not carry here (the Batch code for "not supported"), naming it. */
+export function unsupportedProperty(name: string, reason: string): BatchError {
+  return new BatchError(400, 'UnsupportedProperty', 'One of the properties specified in the request body is not supported.', [
+    { key: 'PropertyName', value: name },
+    { key: 'Reason', value: reason },
+  ]);
+}

@@ -15,6 +15,9 @@ export interface ProcessSpec {
   env: Record<string, string>;
   stdoutPath: string;
   stderrPath: string;
+  /** Run as this user and group (the service must be root); absent = the service's own user. */
+  uid?: number;
+  gid?: number;
 }
 
 export interface Started {
@@ -131,7 +134,7 @@ export function spawnDirect(spec: ProcessSpec, events: ProcessEvents): ProcessHa
   const out = openSync(spec.stdoutPath, 'w');
   const err = openSync(spec.stderrPath, 'w');
   try {
-    const child = spawn(argv[0] ?? '', argv.slice(1), { cwd: spec.cwd, env: spec.env, stdio: ['ignore', out, err], detached: true });
+    const child = spawn(argv[0] ?? '', argv.slice(1), { cwd: spec.cwd, env: spec.env, stdio: ['ignore', out, err], detached: true, uid: spec.uid, gid: spec.gid });
     child.once('error', (e: NodeJS.ErrnoException) => finish(e.code === 'EACCES' ? 126 : 127, e.message));
     child.once('exit', (code, signal) => finish(exitCodeOf(code, signal)));
     pid = child.pid;

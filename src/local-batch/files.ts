@@ -5,9 +5,10 @@ import type { Engine } from './engine';
 import { BatchError, conflict, notFound } from './errors';
 import { metadataUrl, type Reply, type Request } from './http';
 import { parseFilter } from './odata-filter';
-import { maxResultsOf, route, type Route } from './routing';
+import { maxResultsOf, nextLink, route, type Route } from './routing';
 import { getTask } from './tasks';
 import type { TaskRecord } from './types';
+import { TASK_FILE_FILTER } from './filter-properties';
 
 /** The task file API: stdout.txt / stderr.txt at the task directory root, working files under wd/. */
 function taskDirOf(task: TaskRecord): string {
@@ -111,19 +112,44 @@ async function deleteFile(engine: Engine, req: Request, [jobId, taskId, filePath
   return { status: 200 };
 }
 
+/**
+ * Walk order of file names: directory by directory, entries sorted by name, a directory before what it holds. Two
+ * names compare segment by segment in that order, so a page can resume after the last name it returned.
+ */
+function compareWalkOrder(a: string, b: string): number {
+  const as = a.split('/');
+  const bs = b.split('/');
+  for (let i = 0; i < Math.min(as.length, bs.length); i++) {
+    const c = as[i].localeCompare(bs[i]);
+    if (c !== 0) return c;
+  }
+  return as.length - bs.length;
+}
+
 async function listFiles(engine: Engine, req: Request, [jobId, taskId]: string[]): Promise<Reply> {
   const task = getTask(engine, jobId, taskId);
   const dir = taskDirOf(task);
   const recursive = req.query.get('recursive') === 'true';
   const filter = req.query.get('$filter');
-  const predicate = filter ? parseFilter(filter) : undefined;
+  const predicate = filter ? parseFilter(filter, TASK_FILE_FILTER.spec, TASK_FILE_FILTER.name) : undefined;
   const max = maxResultsOf(req);
-  const entries: object[] = [];
-  // Asynchronous walk: a recursive list of a big tree must not stall every other request.
-  const walk = async (abs: string, rel: string) => {
+  // The resume token is the last name a page returned (names are unique and ordered, see compareWalkOrder).
+  const after = req.query.get('$skiptoken');
+  const entries: { name: string }[] = [];
+  let more = false;
+  // Asynchronous walk: a recursive list of a big tree must not stall every other request. It stops once it knows
+  // there is a next page, so a page costs what lies before it, not the whole tree.
+  const walk = async (abs: string, rel: string): Promise<void> => {
     for (const entry of (await readdir(abs, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (more) return;
       const childRel = rel ? `${rel}/${entry.name}` : entry.name;
       const childAbs = path.join(abs, entry.name);
+      const descend = recursive && entry.isDirectory();
+      // Before the token: skip it, but a directory may still hold names after the token.
+      if (after !== undefined && compareWalkOrder(childRel, after) <= 0) {
+        if (descend && (after === childRel || after.startsWith(`${childRel}/`))) await walk(childAbs, childRel);
+        continue;
+      }
       // lstat: a symlink is listed as what it is (not a directory, never descended into), not as its target.
       const stats = await lstat(childAbs).catch(() => undefined);
       if (!stats) continue; // removed while listed
@@ -139,12 +165,20 @@ async function listFiles(engine: Engine, req: Request, [jobId, taskId]: string[]
           fileMode: (stats.mode & 0o7777).toString(8).padStart(4, '0'),
         },
       };
-      if (!predicate || predicate(item)) entries.push(item);
-      if (recursive && entry.isDirectory()) await walk(childAbs, childRel);
+      if (!predicate || predicate(item)) {
+        if (entries.length === max) {
+          more = true;
+          return;
+        }
+        entries.push(item);
+      }
+      if (descend) await walk(childAbs, childRel);
     }
   };
   await walk(dir, '');
-  return { status: 200, body: { 'odata.metadata': metadataUrl(req.origin, 'files'), value: entries.slice(0, max) } };
+  const body: Record<string, unknown> = { 'odata.metadata': metadataUrl(req.origin, 'files'), value: entries };
+  if (more) body['odata.nextLink'] = nextLink(req, entries[entries.length - 1].name);
+  return { status: 200, body };
 }
 
 export const fileRoutes: Route[] = [

@@ -8,6 +8,7 @@ import { cancelRetention, killTaskProcess } from './task-runner';
 import type { JobRecord, JobWire } from './types';
 import { newEntityWire, UNLIMITED } from './wire';
 import { JobAddSchema, JobDisableSchema, JobPatchSchema, JobTerminateSchema, JobUpdateSchema, parseBody, type JobPatch } from './wire-schemas';
+import { JOB_FILTER } from './filter-properties';
 
 /** Job operations. */
 export function getJob(engine: Engine, jobId: string): JobRecord {
@@ -152,7 +153,7 @@ export const jobRoutes: Route[] = [
   route('POST', '/jobs', 'Job_Add', addJob),
   route('GET', '/jobs', 'Job_List', (e, req) => {
     const jobs = [...e.jobs.values()].sort((a, b) => a.seq - b.seq);
-    return listPage(req, jobs, (j) => j.seq, () => true, (j) => j.wire, 'jobs');
+    return listPage(req, jobs, (j) => j.seq, () => true, (j) => j.wire, 'jobs', JOB_FILTER);
   }),
   route('GET', '/jobs/{jobId}', 'Job_Get', (e, req, [id]) => {
     const job = getJob(e, id);

@@ -9,7 +9,8 @@ import { startLocalBatchService } from './server';
 /**
  * Entry point of the `batch` stack service. Reads SPC_BATCH_PORT and SPC_STACK_DIR (via the stack settings), the
  * generated account key from the stack folder, and optionally SPC_BATCH_HOST (default 127.0.0.1; 0.0.0.0 in a
- * container), SPC_BATCH_ALLOCATION_DELAY_MS, SPC_BATCH_FAULTS and SPC_BATCH_QUOTAS (JSON).
+ * container), SPC_BATCH_ALLOCATION_DELAY_MS, SPC_BATCH_FAULTS and SPC_BATCH_QUOTAS (JSON), and SPC_BATCH_TASK_USER (who
+ * nonadmin tasks run as when the service is root; default nobody).
  */
 async function run(): Promise<void> {
   const settings = loadStackSettings();
@@ -29,6 +30,7 @@ async function run(): Promise<void> {
     faults,
     tokenTrust: entra && { issuer: tokenIssuerOf(entra.tenantId), publicKeyPem: entra.signingPublicKeyPem },
     quotas,
+    taskUser: process.env.SPC_BATCH_TASK_USER,
   });
   console.log(`local-batch: account ${LOCAL_BATCH_ACCOUNT} listening at ${service.url}`);
   const stop = () => {

@@ -6,6 +6,7 @@ import { downloadResourceFiles, TransferError } from './transfers';
 import type { NodeRecord, PoolRecord } from './types';
 import { isoTime } from './wire';
 import { makeDirs } from './task-dirs';
+import { runAs, giveTree, shareDirs } from './task-users';
 
 /**
  * Simulated compute nodes: allocation, the pool start task (once per node boot), removal on shrink or pool delete
@@ -88,7 +89,11 @@ export function bootNode(engine: Engine, pool: PoolRecord, node: NodeRecord): vo
   const root = engine.nodeRoot(node);
   const current = () => !engine.closed && boots.get(node) === boot && pool.nodes.get(node.id) === node;
   const madeAt = Date.now();
-  makeDirs(['shared', 'startup/wd', 'workitems', 'fsmounts', 'home', 'tmp'].map((dir) => path.join(root, dir))).then(
+  const sharedByAll = ['shared', 'home', 'tmp'].map((dir) => path.join(root, dir));
+  const made = makeDirs(['startup/wd', 'workitems', 'fsmounts'].map((dir) => path.join(root, dir)).concat(sharedByAll)).then(() =>
+    engine.nonadminUser ? shareDirs(sharedByAll) : undefined,
+  );
+  made.then(
     () => {
       // `starting` lasts at least the node-state delay, so a client polling the node can see it.
       const rest = engine.options.nodeStateDelayMs - (Date.now() - madeAt);
@@ -162,6 +167,16 @@ async function runStartTask(engine: Engine, pool: PoolRecord, node: NodeRecord, 
     }
   }
   if (!stillBooting()) return;
+  const user = runAs(startTask.userIdentity, engine.nonadminUser);
+  if (user) {
+    try {
+      await giveTree(taskDir, user);
+    } catch (err) {
+      finish(undefined, { category: 'servererror', code: 'StartTaskExecutionError', message: `The start task's folder could not be prepared: ${(err as Error).message}` });
+      return;
+    }
+    if (!stillBooting()) return;
+  }
   if (engine.faults.takeStartTaskFailure()) {
     setImmediate(() => finish(1));
     return;
@@ -184,7 +199,7 @@ async function runStartTask(engine: Engine, pool: PoolRecord, node: NodeRecord, 
   let handle: ProcessHandle;
   try {
     handle = engine.processes.start(
-      { commandLine: startTask.commandLine, cwd: wd, env, stdoutPath: path.join(taskDir, 'stdout.txt'), stderrPath: path.join(taskDir, 'stderr.txt') },
+      { commandLine: startTask.commandLine, cwd: wd, env, stdoutPath: path.join(taskDir, 'stdout.txt'), stderrPath: path.join(taskDir, 'stderr.txt'), uid: user?.uid, gid: user?.gid },
       {
         onStarted: (pid, pidStart) => {
           if (!stillBooting()) return;

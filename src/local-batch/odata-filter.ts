@@ -3,9 +3,16 @@ import { BatchError } from './errors';
 /**
  * A small OData $filter parser for the forms the Batch service documents: comparisons (`eq ne lt le gt ge`) of a
  * property path (`state`, `executionInfo/exitCode`) with a string, number, boolean or datetime literal,
- * `startswith(path,'prefix')`, `not`, parentheses, and `and` binding tighter than `or`.
+ * `startswith(path,'prefix')`, parentheses, and `and` binding tighter than `or`. Each list allows only its own
+ * properties and operators (`filter-properties.ts`); anything else is a 400 naming the property or operator.
  */
 export type Predicate = (entity: object) => boolean;
+
+/** The operators a filter may apply to a property: comparisons, and the string functions by name. */
+export type FilterOperator = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'startswith' | 'endswith' | 'substringof';
+export type FilterType = 'String' | 'Int' | 'DateTime' | 'Bool';
+/** Filterable properties of one list operation: path → type and allowed operators. */
+export type FilterSpec = Record<string, { type: FilterType; ops: readonly FilterOperator[] }>;
 
 type Token = { kind: 'word' | 'string' | 'number' | 'punct'; text: string };
 
@@ -102,8 +109,23 @@ function compare(left: unknown, op: string, right: Literal): boolean {
   return false;
 }
 
-/** Parses `filter` into a predicate; throws 400 InvalidQueryParameterValue when it cannot. */
-export function parseFilter(filter: string): Predicate {
+const literalType = (value: Literal): FilterType | 'null' =>
+  value === null ? 'null' : typeof value === 'number' ? 'Int' : typeof value === 'boolean' ? 'Bool' : 'String';
+
+/**
+ * Parses `filter` into a predicate over the properties `spec` allows; throws 400 InvalidQueryParameterValue (its
+ * Reason names the property or operator) when it cannot.
+ */
+export function parseFilter(filter: string, spec: FilterSpec, listName: string): Predicate {
+  const allow = (property: string, op: FilterOperator, value: Literal) => {
+    const entry = spec[property];
+    if (!entry) throw invalid(filter, `Property '${property}' cannot be used in a filter of ${listName}; filterable: ${Object.keys(spec).join(', ')}.`);
+    if (!entry.ops.includes(op)) throw invalid(filter, `Operator '${op}' cannot be applied to '${property}' in ${listName}; allowed: ${entry.ops.join(', ')}.`);
+    const type = literalType(value);
+    // DateTime values are written datetime'…' (read as their string); null is compared like any value.
+    const fits = type === 'null' || type === entry.type || (entry.type === 'DateTime' && type === 'String' && !Number.isNaN(Date.parse(String(value))));
+    if (!fits) throw invalid(filter, `'${property}' is ${entry.type}; the value ${JSON.stringify(value)} is not.`);
+  };
   const tokens = tokenize(filter);
   let pos = 0;
   const peek = () => tokens[pos];
@@ -129,30 +151,41 @@ export function parseFilter(filter: string): Predicate {
       expect(')');
       return inner;
     }
-    if (t.kind === 'word' && t.text === 'not') {
-      const inner = primary();
-      return (e) => !inner(e);
-    }
+    if (t.kind === 'word' && t.text === 'not') throw invalid(filter, "Operator 'not' is not supported; Batch filters combine conditions with 'and' and 'or'.");
     if (t.kind === 'word' && (t.text === 'startswith' || t.text === 'endswith' || t.text === 'substringof')) {
-      expect('(');
-      const path = next();
-      expect(',');
-      const value = literal();
-      expect(')');
-      if (path?.kind !== 'word' || typeof value !== 'string') throw invalid(filter, `${t.text} needs a property and a string`);
-      const prefix = value.toLowerCase();
       const fn = t.text;
+      expect('(');
+      // OData v3 argument order: startswith(property,'prefix'), endswith(property,'suffix'), substringof('part',property).
+      const first = peek();
+      let path: Token | undefined;
+      let value: Literal;
+      if (fn === 'substringof') {
+        value = literal();
+        expect(',');
+        path = next();
+      } else {
+        path = next();
+        expect(',');
+        value = literal();
+      }
+      expect(')');
+      if (path?.kind !== 'word' || typeof value !== 'string') {
+        throw invalid(filter, fn === 'substringof' ? `substringof needs a string then a property, got '${first?.text ?? ''}' first` : `${fn} needs a property and a string`);
+      }
+      allow(path.text, fn, value);
+      const needle = value.toLowerCase();
       return (e) => {
         const v = resolvePath(e, path.text);
         if (typeof v !== 'string') return false;
         const s = v.toLowerCase();
-        return fn === 'startswith' ? s.startsWith(prefix) : fn === 'endswith' ? s.endsWith(prefix) : s.includes(prefix);
+        return fn === 'startswith' ? s.startsWith(needle) : fn === 'endswith' ? s.endsWith(needle) : s.includes(needle);
       };
     }
     if (t.kind === 'word') {
       const op = next();
       if (!op || !['eq', 'ne', 'lt', 'le', 'gt', 'ge'].includes(op.text)) throw invalid(filter, `expected a comparison after '${t.text}'`);
       const value = literal();
+      allow(t.text, op.text as FilterOperator, value);
       return (e) => compare(resolvePath(e, t.text), op.text, value);
     }
     throw invalid(filter, `unexpected '${t.text}'`);

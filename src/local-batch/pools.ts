@@ -7,6 +7,7 @@ import { addToUsage, coreQuotaError, quotaUsage, type QuotaUsage } from './quota
 import type { NodeRecord, PoolRecord, PoolWire, ResizeError } from './types';
 import { isoTime, newEntityWire, parseDuration } from './wire';
 import { NodeDisableSchedulingSchema, NodeRebootSchema, NodeRemoveSchema, parseBody, PoolAddSchema, PoolPatchSchema, PoolResizeSchema, PoolUpdatePropertiesSchema } from './wire-schemas';
+import { NODE_COUNTS_FILTER, NODE_FILTER, POOL_FILTER } from './filter-properties';
 
 /** Pool and compute-node operations. */
 export function getPool(engine: Engine, poolId: string): PoolRecord {
@@ -202,7 +203,7 @@ function addPool(engine: Engine, req: Request): Reply {
 
 function listPools(engine: Engine, req: Request): Reply {
   const pools = [...engine.pools.values()].sort((a, b) => a.seq - b.seq);
-  return listPage(req, pools, (p) => p.seq, () => true, poolWire, 'pools');
+  return listPage(req, pools, (p) => p.seq, () => true, poolWire, 'pools', POOL_FILTER);
 }
 
 function patchPool(engine: Engine, req: Request, [poolId]: string[], replace: boolean): Reply {
@@ -307,7 +308,7 @@ function nodeCounts(engine: Engine, req: Request): Reply {
       bucket.total++;
     }
     return counts;
-  }, 'poolnodecounts');
+  }, 'poolnodecounts', NODE_COUNTS_FILTER);
 }
 
 export const poolRoutes: Route[] = [
@@ -327,8 +328,8 @@ export const poolRoutes: Route[] = [
   route('POST', '/pools/{poolId}/removenodes', 'Pool_RemoveNodes', removeNodes),
   route('GET', '/pools/{poolId}/nodes', 'ComputeNode_List', (e, req, [id]) => {
     const pool = getPool(e, id);
-    const nodes = [...pool.nodes.values()];
-    return listPage(req, nodes, (n) => nodes.indexOf(n), () => true, (n) => nodeWire(e, pool, n), `pools/${pool.wire.id}/nodes`);
+    const nodes = [...pool.nodes.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return listPage(req, nodes, (n) => n.id, () => true, (n) => nodeWire(e, pool, n), `pools/${pool.wire.id}/nodes`, NODE_FILTER);
   }),
   route('POST', '/pools/{poolId}/nodes/{nodeId}/reboot', 'ComputeNode_Reboot', (e, req, [poolId, nodeId]) => {
     const { pool, node } = getNode(e, poolId, nodeId);

@@ -1,6 +1,7 @@
 import type { Engine } from './engine';
 import { BatchError, invalidProperty } from './errors';
 import { metadataUrl, type Reply, type Request } from './http';
+import type { FilterableList } from './filter-properties';
 import { parseFilter, type Predicate } from './odata-filter';
 
 /** A route: method, a pattern over the raw path (segments captured and percent-decoded), its REST operationId. */
@@ -42,9 +43,9 @@ export function maxResultsOf(req: Request): number {
   return value;
 }
 
-export function filterOf(req: Request): Predicate | undefined {
+export function filterOf(req: Request, list: FilterableList): Predicate | undefined {
   const filter = req.query.get('$filter');
-  return filter ? parseFilter(filter) : undefined;
+  return filter ? parseFilter(filter, list.spec, list.name) : undefined;
 }
 
 /** Absolute next link carrying every query parameter plus the resume token, since SDKs fetch it verbatim. */
@@ -57,30 +58,33 @@ export function nextLink(req: Request, token: string): string {
 }
 
 /**
- * One page of a list over items in a stable order with increasing `seq`: skips to the token, applies the filter,
- * stops at maxresults and links the rest.
+ * One page of a list over items in a stable order of increasing keys (a creation sequence number, or an id):
+ * resumes after the token's key, applies the filter, stops at maxresults and links the rest. Keys, not positions,
+ * so an item removed between two pages never makes the next page skip another.
  */
 export function listPage<T>(
   req: Request,
   items: readonly T[],
-  seqOf: (item: T) => number,
+  keyOf: (item: T) => number | string,
   live: (item: T) => boolean,
   toWire: (item: T) => object,
   metadata: string,
+  filterable: FilterableList,
 ): Reply {
-  const predicate = filterOf(req);
+  const predicate = filterOf(req, filterable);
   const select = req.query.get('$select');
   const max = maxResultsOf(req);
   const token = req.query.get('$skiptoken');
   let start = 0;
-  if (token !== undefined) {
-    const after = Number(token);
-    if (!Number.isFinite(after)) throw invalidProperty('$skiptoken', 'not a token this service issued', token);
+  if (token !== undefined && items.length > 0) {
+    const numeric = typeof keyOf(items[0]) === 'number';
+    const after = numeric ? Number(token) : token;
+    if (numeric && !Number.isFinite(after)) throw invalidProperty('$skiptoken', 'not a token this service issued', token);
     let lo = 0;
     let hi = items.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (seqOf(items[mid]) <= after) lo = mid + 1;
+      if (keyOf(items[mid]) <= after) lo = mid + 1;
       else hi = mid;
     }
     start = lo;
@@ -102,7 +106,7 @@ export function listPage<T>(
     more = true;
     break;
   }
-  if (more && last !== undefined) body['odata.nextLink'] = nextLink(req, String(seqOf(last)));
+  if (more && last !== undefined) body['odata.nextLink'] = nextLink(req, String(keyOf(last)));
   return { status: 200, body };
 }
 

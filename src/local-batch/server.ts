@@ -54,6 +54,8 @@ export interface LocalBatchOptions {
   tokenTrust?: TokenTrust;
   /** Account quotas (see README); absent = unlimited. */
   quotas?: QuotaSettings;
+  /** When the service runs as root: the account nonadmin tasks run as. @default 'nobody' */
+  taskUser?: string;
 }
 
 export interface LocalBatchService {
@@ -171,6 +173,7 @@ export async function startLocalBatchService(o: LocalBatchOptions): Promise<Loca
     nodeStateDelayMs: o.nodeStateDelayMs ?? Math.round((o.allocationDelayMs ?? 1000) / 4),
     faults: o.faults,
     quotas: o.quotas,
+    taskUser: o.taskUser,
   });
   engine.schedulePass = () => schedulePass(engine);
   restoreState(engine);

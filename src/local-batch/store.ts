@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, write, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fdatasync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, write, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { GroupCommit } from './group-commit';
 
@@ -49,14 +49,17 @@ export class Store {
   snapshotSource: (() => JournalEntry[]) | undefined;
 
   constructor(options: StoreOptions) {
-    mkdirSync(options.dir, { recursive: true });
+    // Only the service reads its state: the journal holds every SAS URL and environment setting it was sent.
+    mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+    chmodSync(options.dir, 0o700);
     this.snapshotFile = path.join(options.dir, 'state.json');
     this.journalFile = path.join(options.dir, 'journal.jsonl');
     this.flushMs = options.flushMs ?? 50;
     this.compactBytes = options.compactBytes ?? 32 * 1024 * 1024;
     this.syncEachGroup = options.syncEachGroup ?? true;
     const created = !existsSync(this.journalFile);
-    this.journalFd = openSync(this.journalFile, 'a');
+    this.journalFd = openSync(this.journalFile, 'a', 0o600);
+    chmodSync(this.journalFile, 0o600);
     this.journalBytes = statSync(this.journalFile).size;
     if (created && this.syncEachGroup) syncDir(options.dir);
   }
@@ -134,15 +137,15 @@ export class Store {
   /** Writes a snapshot of `entries` atomically and empties the journal (only between groups). */
   compact(entries: JournalEntry[]): void {
     const tmp = `${this.snapshotFile}.tmp`;
-    const fd = openSync(tmp, 'w');
+    const fd = openSync(tmp, 'w', 0o600);
     writeSync(fd, JSON.stringify(entries));
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, this.snapshotFile);
     syncDir(path.dirname(this.snapshotFile));
     closeSync(this.journalFd);
-    writeFileSync(this.journalFile, '');
-    this.journalFd = openSync(this.journalFile, 'a');
+    writeFileSync(this.journalFile, '', { mode: 0o600 });
+    this.journalFd = openSync(this.journalFile, 'a', 0o600);
     this.journalBytes = 0;
   }
 

@@ -33,7 +33,7 @@ function removeInBackground(dir: string): void {
 
 /** Creates the trash folder and deletes what a previous run left in it (in the background). */
 export function openTrash(trashDir: string): void {
-  mkdirSync(trashDir, { recursive: true });
+  mkdirSync(trashDir, { recursive: true, mode: 0o700 });
   for (const name of readdirSync(trashDir)) removeInBackground(path.join(trashDir, name));
 }
 

@@ -7,6 +7,7 @@ import { downloadResourceFiles, TransferError, uploadOutputFiles } from './trans
 import { taskKey, type FailureInfo, type NodeRecord, type PoolRecord, type TaskRecord } from './types';
 import { isoTime, parseDuration, UNLIMITED_MS } from './wire';
 import { makeDirs } from './task-dirs';
+import { giveTree, runAs } from './task-users';
 
 /**
  * The life of a task on a node: start, user retries on a non-zero exit (same node, same directory), uploads,
@@ -136,6 +137,12 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
     }
     if (attempt.abandoned) return;
   }
+  // The task's folder belongs to the user it runs as, downloaded inputs included (as on a node); a retry reuses it.
+  const user = runAs(rec.wire.userIdentity, engine.nonadminUser);
+  if (user && !rec.prepared) {
+    await giveTree(taskDir, user);
+    if (attempt.abandoned || engine.closed) return;
+  }
   rec.prepared = true;
   const onExit = (exitCode: number) => {
     engine.cancel(attempt.timer);
@@ -149,7 +156,7 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
     setImmediate(() => onExit(1));
   } else {
     attempt.handle = engine.processes.start(
-      { commandLine: rec.wire.commandLine, cwd: wd, env: taskEnv(engine, rec, node, taskDir), stdoutPath: path.join(taskDir, 'stdout.txt'), stderrPath: path.join(taskDir, 'stderr.txt') },
+      { commandLine: rec.wire.commandLine, cwd: wd, env: taskEnv(engine, rec, node, taskDir), stdoutPath: path.join(taskDir, 'stdout.txt'), stderrPath: path.join(taskDir, 'stderr.txt'), uid: user?.uid, gid: user?.gid },
       {
         onStarted: (pid, pidStart) => {
           if (attempt.abandoned) return;

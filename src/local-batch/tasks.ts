@@ -8,6 +8,7 @@ import { armWallClock, cancelRetention, killTaskProcess, stopTask, taskEndedByUs
 import { taskKey, type JobRecord, type TaskRecord, type TaskWire } from './types';
 import { newEntityWire, parseDuration, UNLIMITED, UNLIMITED_MS } from './wire';
 import { parseBody, TaskAddSchema, TaskCollectionSchema, TaskUpdateSchema, type TaskAdd } from './wire-schemas';
+import { TASK_FILTER } from './filter-properties';
 
 /** Task operations. */
 export const MAX_COLLECTION_TASKS = 100;
@@ -29,9 +30,6 @@ function jobAcceptingTasks(job: JobRecord): void {
 }
 
 function validateTask(job: JobRecord, body: TaskAdd): void {
-  if (body.exitConditions && JSON.stringify(body.exitConditions).includes('jobAction') && job.wire.onTaskFailure !== 'performexitoptionsjobaction') {
-    throw invalidProperty('exitConditions', 'jobAction requires the job to have onTaskFailure set to performexitoptionsjobaction');
-  }
   if (body.dependsOn && !job.wire.usesTaskDependencies) {
     throw new BatchError(400, 'TaskDependenciesNotSpecifiedOnJob', 'The Task has dependencies but the job does not have usesTaskDependencies set.');
   }
@@ -53,9 +51,7 @@ function createTask(engine: Engine, job: JobRecord, body: TaskAdd): TaskRecord {
     },
     requiredSlots: body.requiredSlots ?? 1,
     ...(body.userIdentity && { userIdentity: body.userIdentity }),
-    ...(body.exitConditions && { exitConditions: body.exitConditions }),
     ...(body.dependsOn && { dependsOn: body.dependsOn }),
-    ...(body.containerSettings && { containerSettings: body.containerSettings }),
     executionInfo: { retryCount: 0, requeueCount: 0 },
   };
   const rec: TaskRecord = { jobId: job.wire.id, seq: engine.nextSeq(), wire };
@@ -110,7 +106,7 @@ function addCollection(engine: Engine, req: Request, [jobId]: string[]): Reply {
 function listTasks(engine: Engine, req: Request, [jobId]: string[]): Reply {
   const job = getJob(engine, jobId);
   const list = engine.jobTasks.get(job.wire.id.toLowerCase()) ?? [];
-  return listPage(req, list, (t) => t.seq, (t) => engine.tasks.get(taskKey(t.jobId, t.wire.id)) === t, (t) => t.wire, 'tasks');
+  return listPage(req, list, (t) => t.seq, (t) => engine.tasks.get(taskKey(t.jobId, t.wire.id)) === t, (t) => t.wire, 'tasks', TASK_FILTER);
 }
 
 function updateTask(engine: Engine, req: Request, [jobId, taskId]: string[]): Reply {

@@ -1,4 +1,4 @@
-import type { OutputFile, ResourceFile, StartTask } from './wire-schemas';
+import type { OutputFile, ResourceFile, StartTask, UserIdentity } from './wire-schemas';
 
 /** Entity states on the wire (lowercase, as the service sends them). */
 export type TaskState = 'active' | 'preparing' | 'running' | 'completed';
@@ -62,10 +62,8 @@ export interface TaskWire extends EntityBase {
   environmentSettings?: { name: string; value?: string }[];
   constraints: { maxWallClockTime: string; retentionTime: string; maxTaskRetryCount: number };
   requiredSlots: number;
-  userIdentity?: unknown;
-  exitConditions?: unknown;
+  userIdentity?: UserIdentity;
   dependsOn?: unknown;
-  containerSettings?: unknown;
   affinityInfo?: unknown;
   executionInfo: ExecutionInfo;
   nodeInfo?: { affinityId: string; nodeUrl: string; poolId: string; nodeId: string; taskRootDirectory: string; taskRootDirectoryUrl: string };

@@ -7,7 +7,7 @@
  * by zod: never free text.
  */
 import * as path from 'node:path';
-import { LAD_CODE_REGEX, type InputFile, type Recipe } from '../schemas/run-input';
+import { LAD_CODE_REGEX, SPENSER_CONFIG_NAMES, type InputFile, type Recipe } from '../schemas/run-input';
 
 /** The repository root: dist/src/recipes -> ../../.. ; src/recipes -> ../.. */
 const packageRoot = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
@@ -59,13 +59,31 @@ export const SPENSER_SIM_SCRIPT = path.join(__dirname, 'spenser-sim', 'spenser-s
 /** The production recipe's scripts. */
 export const SPENSER_SCRIPTS_DIR = path.join(packageRoot, 'recipes', 'spenser');
 
+type SpenserRecipe = Extract<Recipe, { name: 'spenser' }>;
+
+/**
+ * The scenario configs a `spenser` task gets, in the order of its steps: the run's blob where the input replaces
+ * one, else the default shipped in recipes/spenser/config/ (uploaded as a run input, so the lineage hashes it).
+ */
+function spenserConfigs(recipe: SpenserRecipe): { fileName: string; replacement?: { container: string; blob: string } }[] {
+  return SPENSER_CONFIG_NAMES.map((name) => ({ fileName: `${name}.json`, replacement: recipe.options?.configs?.[name] }));
+}
+
+/** Where a `spenser` node finds the Scottish census tables (the name UKCensusAPI gives its own cached copy). */
+export const SCOTLAND_ZIP_FILE = 'Output_Area_blk.zip';
+
 /** Files the worker uploads once for a recipe. */
 export function recipeLocalInputs(recipe: Recipe): LocalInputFile[] {
   switch (recipe.name) {
     case 'spenser-sim':
       return [{ localPath: SPENSER_SIM_SCRIPT, blobName: 'spenser-sim.js' }];
     case 'spenser':
-      return ['start-task.sh', 'run-lad.sh'].map((f) => ({ localPath: path.join(SPENSER_SCRIPTS_DIR, f), blobName: f }));
+      return [
+        ...['start-task.sh', 'run-lad.sh'].map((f) => ({ localPath: path.join(SPENSER_SCRIPTS_DIR, f), blobName: f })),
+        ...spenserConfigs(recipe)
+          .filter((c) => !c.replacement)
+          .map((c) => ({ localPath: path.join(SPENSER_SCRIPTS_DIR, 'config', c.fileName), blobName: c.fileName })),
+      ];
     case 'custom':
       return [];
   }
@@ -73,6 +91,11 @@ export function recipeLocalInputs(recipe: Recipe): LocalInputFile[] {
 
 /** Blobs a custom recipe reads (checked to exist before a run creates anything). */
 export function recipeBlobInputs(recipe: Recipe): { field: string; container: string; blob: string }[] {
+  if (recipe.name === 'spenser') {
+    const configs = Object.entries(recipe.options?.configs ?? {}).flatMap(([name, ref]) => (ref ? [{ field: `recipe.options.configs.${name}`, ...ref }] : []));
+    const zip = recipe.options?.scotlandOutputAreaZip;
+    return [...configs, ...(zip ? [{ field: 'recipe.options.scotlandOutputAreaZip', ...zip }] : [])];
+  }
   if (recipe.name !== 'custom') return [];
   return [
     ...recipe.inputFiles.map((f, i) => ({ field: `recipe.inputFiles[${i}].source`, ...f.source })),
@@ -89,12 +112,17 @@ export function recipeSecretEnvironment(recipe: Recipe): string[] {
 /** The pool start task of a recipe, if it has one. */
 export function recipeStartTask(recipe: Recipe): StartTaskSpec | undefined {
   switch (recipe.name) {
-    case 'spenser':
+    case 'spenser': {
+      const zip = recipe.options?.scotlandOutputAreaZip;
       return {
         commandLine: bashCommand('bash start-task.sh'),
-        inputFiles: [{ source: { kind: 'run-input', blobName: 'start-task.sh' }, filePath: 'start-task.sh' }],
+        inputFiles: [
+          { source: { kind: 'run-input', blobName: 'start-task.sh' }, filePath: 'start-task.sh' },
+          ...(zip ? [{ source: { kind: 'blob' as const, ...zip }, filePath: SCOTLAND_ZIP_FILE }] : []),
+        ],
         secretEnvironment: [],
       };
+    }
     case 'custom':
       return recipe.startCommand
         ? { commandLine: bashCommand(recipe.startCommand), inputFiles: blobInputsOf(recipe.startInputFiles), secretEnvironment: [] }
@@ -135,7 +163,13 @@ export function recipeTask(recipe: Recipe, lad: string, attempt: number): TaskSp
     case 'spenser':
       return {
         commandLine: bashCommand(`bash run-lad.sh ${lad}`),
-        inputFiles: [{ source: { kind: 'run-input', blobName: 'run-lad.sh' }, filePath: 'run-lad.sh' }],
+        inputFiles: [
+          { source: { kind: 'run-input', blobName: 'run-lad.sh' }, filePath: 'run-lad.sh' },
+          ...spenserConfigs(recipe).map(({ fileName, replacement }): TaskInputFile => ({
+            source: replacement ? { kind: 'blob', ...replacement } : { kind: 'run-input', blobName: fileName },
+            filePath: fileName,
+          })),
+        ],
         outputPattern: 'output/*.csv',
         secretEnvironment: ['NOMIS_API_KEY'],
       };

@@ -79,6 +79,15 @@ export const ConfigSchema = z.object({
    * comma-separated. Any other name is refused, so a run input cannot read the worker's keys. @default NOMIS_API_KEY
    */
   SPC_TASK_SECRETS: z.string().regex(/^([A-Z_][A-Z0-9_]*(,[A-Z_][A-Z0-9_]*)*)?$/, 'must be comma-separated variable names, e.g. NOMIS_API_KEY'),
+  /**
+   * Workflows a worker keeps in its cache (`maxCachedWorkflows`); 0 turns the cache off. Unset: the plugin's
+   * default (`SPC_MAX_CACHED_WORKFLOWS` in src/plugin.ts, with the memory it costs).
+   */
+  SPC_MAX_CACHED_WORKFLOWS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of workflows')
+    .refine((v) => Number(v) === 0 || (Number(v) >= 2 && Number(v) <= 100_000), 'must be 0 (no cache) or 2..100000')
+    .optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

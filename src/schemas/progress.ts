@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_DURATION_SAMPLE } from './limits';
 
 export const RunStatusSchema = z.enum([
   'preparing',
@@ -35,8 +36,7 @@ export type PoolTarget = z.infer<typeof PoolTargetSchema>;
 export const MAX_PROGRESS_PAGE = 1000;
 /** LADs listed when the query names no limit. */
 export const DEFAULT_PROGRESS_PAGE = 500;
-/** Durations a reply carries for an ETA (a sample of the finished LADs). */
-export const MAX_DURATION_SAMPLE = 500;
+export { MAX_DURATION_SAMPLE };
 
 /** Argument of the `progress` query (optional): which LADs to list, by state and page. */
 export const ProgressRequestSchema = z.object({

@@ -1,24 +1,16 @@
 import { z } from 'zod';
 import { formatIssues } from './issues';
+import { CONTAINER_NAME_REGEX, ENV_NAME_REGEX, LAD_CODE_REGEX, MAX_RUN_ID_LENGTH, RELATIVE_PATH_REGEX, RELATIVE_PATH_RULE, RUN_ID_REGEX, RUN_ID_RULE } from './patterns';
 
-/** A LAD code: E, W, S or N then 8 digits. Anything else is rejected, never pasted into a command line. */
-export const LAD_CODE_REGEX = /^[EWSN]\d{8}$/;
+export { LAD_CODE_REGEX, MAX_RUN_ID_LENGTH };
 export const LadCodeSchema = z.string().regex(LAD_CODE_REGEX, { error: (i) => `${JSON.stringify(i.input)} must match ${String(LAD_CODE_REGEX)}` });
 
-/**
- * Longest run id: `spc-<runId>` must fit Batch ids (64) and container names (63), and a scheduled run's id
- * (`<scheduleId>-<yyyy-mm-ddThh-mm-ssZ>`) must keep its seconds, or two triggers in one minute would share a run id.
- */
-export const MAX_RUN_ID_LENGTH = 56;
-
 /** Ids we derive Batch and Storage names from: letters, digits, `-`, `_`; short enough for Batch's 64-char limit. */
-export const RunIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,55}$/, `must be 1-${MAX_RUN_ID_LENGTH} letters, digits, "-" or "_", starting with a letter or digit`);
+export const RunIdSchema = z.string().regex(RUN_ID_REGEX, RUN_ID_RULE);
 
 /** A blob in the configured storage account. */
 export const BlobRefSchema = z.strictObject({
-  container: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name'),
+  container: z.string().regex(CONTAINER_NAME_REGEX, 'must be a valid container name'),
   blob: z.string().min(1, 'must not be empty').max(1024),
 });
 export type BlobRef = z.infer<typeof BlobRefSchema>;
@@ -39,14 +31,29 @@ export const SimOptionsSchema = z.strictObject({
 export const InputFileSchema = z.strictObject({
   source: BlobRefSchema,
   /** Path relative to the task working directory; no `..`. */
-  filePath: z.string().regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]+$/, 'must be a relative path of letters, digits, ".", "_", "-", "/"'),
+  filePath: z.string().regex(RELATIVE_PATH_REGEX, RELATIVE_PATH_RULE),
 });
 export type InputFile = z.infer<typeof InputFileSchema>;
+
+/** The scenario configs of the `spenser` recipe, by name without `.json` (recipes/spenser/config/ holds the defaults). */
+export const SPENSER_CONFIG_NAMES = ['ssm_current', 'ssm_h_current', 'ass_current_2012', 'ass_current_2020', 'ass_current_2022', 'ass_current_2032', 'ass_current_2039'] as const;
+export type SpenserConfigName = (typeof SPENSER_CONFIG_NAMES)[number];
+
+/** Options of the production `spenser` recipe (all optional; absent, the recipe's shipped defaults apply). */
+export const SpenserOptionsSchema = z.strictObject({
+  /** Blobs replacing some of the shipped scenario configs, e.g. `{"ssm_current": {container, blob}}`. */
+  configs: z.strictObject(Object.fromEntries(SPENSER_CONFIG_NAMES.map((n) => [n, BlobRefSchema.optional()])) as Record<SpenserConfigName, z.ZodOptional<typeof BlobRefSchema>>).optional(),
+  /**
+   * A copy of NRS's `Output Area blk.zip` (Scotland's 2011 census tables by Output Area): every node unpacks it once
+   * into household_microsynth's cache, as today's pipeline does, instead of each task downloading it.
+   */
+  scotlandOutputAreaZip: BlobRefSchema.optional(),
+});
 
 /** Which recipe runs per LAD. */
 export const RecipeSchema = z.discriminatedUnion('name', [
   z.strictObject({ name: z.literal('spenser-sim'), options: SimOptionsSchema.prefault({}) }),
-  z.strictObject({ name: z.literal('spenser') }),
+  z.strictObject({ name: z.literal('spenser'), options: SpenserOptionsSchema.optional() }),
   z.strictObject({
     name: z.literal('custom'),
     /** Command run by bash in the task's working directory; `{lad}` is replaced by the (validated) LAD code. */
@@ -62,7 +69,7 @@ export const RecipeSchema = z.discriminatedUnion('name', [
      * Worker environment variables handed to each task as secret settings (e.g. `["NOMIS_API_KEY"]`); only names the
      * worker allows (`SPC_TASK_SECRETS`) are accepted, checked before the run creates anything. @default []
      */
-    secretEnvironment: z.array(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name')).max(20).default([]),
+    secretEnvironment: z.array(z.string().regex(ENV_NAME_REGEX, 'must be an environment variable name')).max(20).default([]),
   }),
 ], { error: (i) => (i.code === 'invalid_union' ? 'must name a known recipe: "spenser-sim", "spenser" or "custom"' : undefined) });
 export type Recipe = z.infer<typeof RecipeSchema>;
@@ -132,7 +139,7 @@ export const RedriveSchema = z.strictObject({
   /** The original run's id. */
   of: RunIdSchema,
   /** The original run's container (its outputs and manifest.json, updated per LAD by this run). */
-  container: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name'),
+  container: z.string().regex(CONTAINER_NAME_REGEX, 'must be a valid container name'),
   /** Per LAD, the attempt number to start at (after the original's attempts, so task ids and records never collide). */
   firstAttempts: z.record(LadCodeSchema, z.number().int().min(1)).default({}),
 });

@@ -3,9 +3,9 @@ import { LadAttemptSchema } from './lad';
 import { LineageSchema } from './lineage';
 import { RunStatusSchema, AuditEntrySchema } from './progress';
 import { ReportDiffSchema } from './report';
+import { MAX_SUMMARY_FAILURES } from './limits';
 
-/** Most failed LADs a summary lists. */
-export const MAX_SUMMARY_FAILURES = 100;
+export { MAX_SUMMARY_FAILURES };
 
 /** What spcRun returns. Contains no secrets: names of blobs, never URLs with tokens. */
 export const RunSummarySchema = z.object({

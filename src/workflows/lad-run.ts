@@ -16,8 +16,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SpcActivities } from '../activities';
-import { LadRunInputSchema, type LadAttempt, type LadResult, type LadRunInput } from '../schemas/lad';
-import { formatIssues } from '../schemas/issues';
+import type { LadAttempt, LadResult, LadRunInput } from '../schemas/lad';
+import { checkLadRunInput } from '../schemas/lad-input-check';
 import { taskIdOf } from '../schemas/names';
 import { awaitActivityOptions, controlActivityOptions, recordActivityOptions } from './activity-options';
 import { ladFinishedSignal, ladRetryingSignal } from './messages';
@@ -30,9 +30,10 @@ import { SpcStatusKey } from './search-attributes';
  * result is also written to the run's container, where finalize reads it (the parent keeps only a compact record).
  */
 export async function ladRun(raw: LadRunInput): Promise<LadResult> {
-  const parsed = LadRunInputSchema.safeParse(raw);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid ladRun input: ${formatIssues(parsed.error)}`, 'InvalidInputError');
-  const result = await runAttempts(parsed.data);
+  // Checked without zod: this workflow is cached by the thousand, and each copy would load zod (lad-input-check.ts).
+  const parsed = checkLadRunInput(raw);
+  if (!parsed.ok) throw ApplicationFailure.nonRetryable(`invalid ladRun input: ${parsed.message}`, 'InvalidInputError');
+  const result = await runAttempts(parsed.input);
   if (!patched(LAD_RECORD)) return result;
   const recorded = await record(parsed.data.container, result);
   if (patched(LAD_REPORTS)) await reportToParent(recorded);
@@ -43,7 +44,11 @@ export async function ladRun(raw: LadRunInput): Promise<LadResult> {
 async function record(container: string, result: LadResult): Promise<LadResult> {
   const { recordLadResult } = proxyLocalActivities<SpcActivities>({ ...recordActivityOptions, summary: `record ${result.lad}'s result in the run's container` });
   try {
+<<<<<<< HEAD
     await recordLadResult({ container, result });
+=======
+    await recordLadResult({ container: parsed.input.container, result });
+>>>>>>> main
   } catch (err) {
     // Unrecorded, the parent keeps the whole result for finalize instead: the LAD's outcome is not lost.
     log.warn('could not record the LAD result in the container', { lad: result.lad, error: (err as Error).message });

@@ -6,8 +6,9 @@
 import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createReaperActivities } from '../activities/reaper';
 import { formatIssues } from '../schemas/issues';
-import { ReaperInputSchema, type ReapReport } from '../schemas/reaper';
+import type { ReapReport } from '../schemas/reaper';
 import { NON_RETRYABLE_ERROR_TYPES } from './activity-options';
+import { reaperSchemas } from './lazy-schemas';
 
 const { reapOrphans } = proxyActivities<ReturnType<typeof createReaperActivities>>({
   // A pass lists two collections and makes a few calls per orphan: minutes at most. It heartbeats per resource, so a
@@ -21,7 +22,7 @@ const { reapOrphans } = proxyActivities<ReturnType<typeof createReaperActivities
 
 /** Reaps the Batch jobs and pools of closed runs of a namespace and task queue (by default the reaper's own). */
 export async function spcReaper(raw: unknown = {}): Promise<ReapReport> {
-  const parsed = ReaperInputSchema.safeParse(raw ?? {});
+  const parsed = reaperSchemas().ReaperInputSchema.safeParse(raw ?? {});
   if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid spcReaper input: ${formatIssues(parsed.error)}`, 'InvalidInputError');
   const info = workflowInfo();
   return reapOrphans({ namespace: parsed.data.namespace ?? info.namespace, taskQueue: parsed.data.taskQueue ?? info.taskQueue });

@@ -6,13 +6,19 @@
 import { condition, isCancellation, log, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { SpcActivities } from '../activities';
-import { ControlRequestSchema, ScaleRequestSchema, type ScaleRequest } from '../schemas/control';
+import type { ScaleRequest } from '../schemas/control';
 import { formatIssues } from '../schemas/issues';
 import type { PoolTarget } from '../schemas/progress';
 import type { RunState } from '../schemas/run-state';
 import { controlActivityOptions } from './activity-options';
+<<<<<<< HEAD
 import { cancelSignal, ladClosedSignal, ladFinishedSignal, ladRetryingSignal, pauseSignal, progressQuery, resumeSignal, scalePoolSignal, scalePoolUpdate } from './messages';
 import { applyPause, applyResume, applyScale, audit, markClosedAlone, markFinished, markRetrying, progressOf, requestStop, scaleRejection } from './run-state';
+=======
+import { controlSchemas } from './lazy-schemas';
+import { cancelSignal, ladRetryingSignal, pauseSignal, progressQuery, resumeSignal, scalePoolSignal, scalePoolUpdate } from './messages';
+import { applyPause, applyResume, applyScale, audit, markRetrying, progressOf, requestStop, scaleRejection } from './run-state';
+>>>>>>> main
 import { SCALE_SIGNAL_VALIDATED } from './patches';
 import { SpcStatusKey } from './search-attributes';
 
@@ -43,7 +49,7 @@ export function registerControls(state: RunState, onChange: () => void): { run()
 
   setHandler(progressQuery, (request) => progressOf(state, request ?? {}));
   setHandler(pauseSignal, (raw) => {
-    const req = parse(ControlRequestSchema, raw, 'pause');
+    const req = parse(controlSchemas().ControlRequestSchema, raw, 'pause');
     if (req && applyPause(state, Date.now(), req.reason)) {
       enqueue({ kind: 'pause' });
       upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
@@ -51,7 +57,7 @@ export function registerControls(state: RunState, onChange: () => void): { run()
     }
   });
   setHandler(resumeSignal, (raw) => {
-    const req = parse(ControlRequestSchema, raw, 'resume');
+    const req = parse(controlSchemas().ControlRequestSchema, raw, 'resume');
     if (req && applyResume(state, Date.now(), req.reason)) {
       enqueue({ kind: 'resume' });
       upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
@@ -59,7 +65,7 @@ export function registerControls(state: RunState, onChange: () => void): { run()
     }
   });
   setHandler(cancelSignal, (raw) => {
-    const req = parse(ControlRequestSchema, raw, 'cancel') ?? {};
+    const req = parse(controlSchemas().ControlRequestSchema, raw, 'cancel') ?? {};
     if (requestStop(state, Date.now(), 'cancelled', req.reason ?? 'cancelled by signal')) onChange();
   });
   setHandler(ladRetryingSignal, ({ lad, attempt }) => {
@@ -73,7 +79,7 @@ export function registerControls(state: RunState, onChange: () => void): { run()
     if (markClosedAlone(state, closed, Date.now())) onChange();
   });
   setHandler(scalePoolSignal, (raw) => {
-    const req = parse(ScaleRequestSchema, raw, 'scalePool');
+    const req = parse(controlSchemas().ScaleRequestSchema, raw, 'scalePool');
     if (!req) return;
     // Validated like the update; a signal cannot reply, so a refusal is logged and kept in the audit trail.
     const refused = patched(SCALE_SIGNAL_VALIDATED) ? scaleRejection(state) : undefined;
@@ -87,14 +93,14 @@ export function registerControls(state: RunState, onChange: () => void): { run()
   setHandler(
     scalePoolUpdate,
     async (request) => {
-      const item = enqueue({ kind: 'scale', request: ScaleRequestSchema.parse(request) });
+      const item = enqueue({ kind: 'scale', request: controlSchemas().ScaleRequestSchema.parse(request) });
       await condition(() => item.done);
       if (item.error || !item.target) throw new Error(item.error ?? 'scalePool failed');
       return item.target;
     },
     {
       validator: (request) => {
-        const result = ScaleRequestSchema.safeParse(request);
+        const result = controlSchemas().ScaleRequestSchema.safeParse(request);
         if (!result.success) throw new RangeError(`scalePool ${formatIssues(result.error).split('\n').join('; ')}`);
         const refused = scaleRejection(state);
         if (refused) throw new RangeError(`scalePool rejected: ${refused}`);

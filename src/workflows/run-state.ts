@@ -4,11 +4,13 @@
  */
 import type { LadResult } from '../schemas/lad';
 import { formatIssues } from '../schemas/issues';
+import { MAX_DURATION_SAMPLE, MAX_SUMMARY_FAILURES } from '../schemas/limits';
 import { packLads, unpackLads } from '../schemas/packed-lads';
-import { MAX_DURATION_SAMPLE, ProgressRequestSchema, type AuditEntry, type LadStatus, type PoolTarget, type ProgressRequest, type RunProgress, type RunStatus } from '../schemas/progress';
+import type { AuditEntry, LadStatus, PoolTarget, ProgressRequest, RunProgress, RunStatus } from '../schemas/progress';
 import type { NormalisedRunInput } from '../schemas/run-input';
 import type { PackedRunState, RunState } from '../schemas/run-state';
-import { MAX_SUMMARY_FAILURES, type RunSummary } from '../schemas/summary';
+import type { RunSummary } from '../schemas/summary';
+import { progressSchemas } from './lazy-schemas';
 
 /** Audit entries kept (oldest dropped first), so the state and the query reply stay small. */
 export const MAX_AUDIT_ENTRIES = 200;
@@ -226,7 +228,7 @@ export function countsOf(state: RunState): RunProgress['counts'] {
  * reply stays small whatever the run's size. An invalid request throws (the query fails, naming the field).
  */
 export function progressOf(state: RunState, request: ProgressRequest = {}): RunProgress {
-  const parsed = ProgressRequestSchema.safeParse(request);
+  const parsed = progressSchemas().ProgressRequestSchema.safeParse(request);
   if (!parsed.success) throw new Error(`invalid progress request: ${formatIssues(parsed.error)}`);
   const { status, offset, limit } = parsed.data;
   const matching = status ? state.ladOrder.filter((lad) => state.lads[lad].status === status) : state.ladOrder;

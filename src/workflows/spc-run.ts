@@ -28,12 +28,13 @@ import {
 } from '@temporalio/workflow';
 import type { SpcActivities } from '../activities';
 import { containerOf, jobIdOf, ladWorkflowIdOf, poolIdOf } from '../schemas/names';
-import { parseRunInput, type NormalisedRunInput, type RawRunInput } from '../schemas/run-input';
+import type { NormalisedRunInput, RawRunInput } from '../schemas/run-input';
 import { packLads } from '../schemas/packed-lads';
-import { PackedRunStateSchema, RunStateSchema, type PackedRunState, type RunState } from '../schemas/run-state';
+import type { PackedRunState, RunState } from '../schemas/run-state';
 import type { RunSummary } from '../schemas/summary';
 import { controlActivityOptions, finalizeActivityOptions } from './activity-options';
 import { ladRun } from './lad-run';
+import { runInputSchemas, runStateSchemas } from './lazy-schemas';
 import { FINALIZE_ONCE, LAD_CANCELLED_ALONE, JOB_QUOTA_WAIT, NO_DRAIN, PACKED_STATE, PREPARE_WHOLE, STRICT_INPUT, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
 import { registerControls } from './run-controls';
 import { publishRunMemo } from './run-memo';
@@ -79,7 +80,7 @@ interface Fleet {
 /** Runs the SPC pipeline over a list of LADs; `carried` is only given by continue-as-new. */
 export async function spcRun(raw: RawRunInput, carried?: PackedRunState | RunState): Promise<RunSummary> {
   // Unknown keys are refused from 0.2 on; runs begun before (and their continuations) drop them as they did then.
-  const parsed = parseRunInput(raw, workflowInfo().workflowId, { dropUnknownKeys: carried !== undefined || !patched(STRICT_INPUT) });
+  const parsed = runInputSchemas().parseRunInput(raw, workflowInfo().workflowId, { dropUnknownKeys: carried !== undefined || !patched(STRICT_INPUT) });
   if (!parsed.ok) throw ApplicationFailure.nonRetryable(parsed.message, 'InvalidInputError');
   const input = parsed.input;
   const state: RunState = carried ? carriedState(carried, input) : rs.newRunState(input, input.lads ?? [], Date.now());
@@ -144,6 +145,7 @@ export async function spcRun(raw: RawRunInput, carried?: PackedRunState | RunSta
 
 /** The state a continue-as-new carried: packed since 0.2, whole before. */
 function carriedState(carried: PackedRunState | RunState, input: NormalisedRunInput): RunState {
+  const { PackedRunStateSchema, RunStateSchema } = runStateSchemas();
   if ('format' in carried) return rs.unpackRunState(PackedRunStateSchema.parse(carried), input.lads);
   return RunStateSchema.parse(carried);
 }

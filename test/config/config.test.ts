@@ -33,6 +33,8 @@ describe('loadConfig', () => {
     ['AZURE_BATCH_ACCOUNT', 'Bad_Name', /AZURE_BATCH_ACCOUNT: must be 3-24 lowercase/],
     ['AZURE_BATCH_KEY', 'not base64!', /AZURE_BATCH_KEY: must be a base64 key/],
     ['AZURE_STORAGE_CONNECTION_STRING', 'AccountName=x', /AZURE_STORAGE_CONNECTION_STRING: must contain AccountName= and AccountKey=/],
+    ['SPC_MAX_CACHED_WORKFLOWS', '1', /SPC_MAX_CACHED_WORKFLOWS: must be 0 \(no cache\) or 2\.\.100000/],
+    ['SPC_MAX_CACHED_WORKFLOWS', 'lots', /SPC_MAX_CACHED_WORKFLOWS: must be a whole number of workflows/],
   ];
   for (const [field, value, message] of bad) {
     it(`rejects ${field}=${JSON.stringify(value)} naming the field`, () => {

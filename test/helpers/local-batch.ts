@@ -1,7 +1,7 @@
 import { BatchServiceClient, BatchSharedKeyCredentials } from '@azure/batch';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -145,6 +145,8 @@ export class BatchProcess {
     readonly extraEnv: Record<string, string> = {},
   ) {
     this.url = `http://127.0.0.1:${port}`;
+    // A root service runs nonadmin tasks as an unprivileged user, who must be able to reach the node folders inside.
+    chmodSync(stackDir, 0o711);
     this.accountKey = ensureLocalSecrets(loadStackSettings({ SPC_STACK_DIR: stackDir })).batchKey;
   }
 

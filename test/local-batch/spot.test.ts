@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
@@ -32,6 +32,7 @@ describe('local Batch Spot nodes and node states: eviction at a set rate, requeu
   it('evicts Spot nodes at the set rate (never dedicated ones); every task completes with no retry or requeue counted, though some ran twice', async () => {
     b = await startTestBatch({ allocationDelayMs: 50 });
     runsDir = mkdtempSync(path.join(tmpdir(), 'spc-spot-runs-'));
+    chmodSync(runsDir, 0o1777); // the tasks (nonadmin: an unprivileged user under a root service) mark their runs here
     const poolId = uniqueId('spot');
     await b.client.pool.add({ id: poolId, vmSize: 'Standard_D2s_v3', targetDedicatedNodes: 1, targetLowPriorityNodes: 3 });
     const nodes = await waitForNodes(b.client, poolId, 4, ['idle']);

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { stringsToSign } from '../../src/local-batch/auth';
 import { splitCommandLine } from '../../src/local-batch/executor';
 import { globToRegex } from '../../src/local-batch/glob';
+import { POOL_FILTER, TASK_FILE_FILTER, TASK_FILTER } from '../../src/local-batch/filter-properties';
 import { parseFilter } from '../../src/local-batch/odata-filter';
 import { isoTime, parseDuration, UNLIMITED, UNLIMITED_MS } from '../../src/local-batch/wire';
 
@@ -31,18 +32,50 @@ describe('local Batch building blocks', () => {
   });
 
   it('parses the documented $filter forms', () => {
+    const parse = (filter: string) => parseFilter(filter, TASK_FILTER.spec, TASK_FILTER.name);
     const task = (id: string, state: string, exitCode?: number) => ({ id, state, executionInfo: exitCode === undefined ? {} : { exitCode } });
-    const failed = parseFilter('(executionInfo/exitCode lt 0) or (executionInfo/exitCode gt 0)');
+    const failed = parse('(executionInfo/exitCode lt 0) or (executionInfo/exitCode gt 0)');
     assert.equal(failed(task('a', 'completed', 2)), true);
     assert.equal(failed(task('a', 'completed', 0)), false);
     assert.equal(failed(task('a', 'active')), false);
-    const both = parseFilter("state eq 'completed' and startswith(id,'shard-')");
+    const both = parse("state eq 'completed' and startswith(id,'shard-')");
     assert.equal(both(task('shard-1', 'completed', 0)), true);
     assert.equal(both(task('other', 'completed', 0)), false);
-    assert.equal(parseFilter("not (state eq 'active')")(task('x', 'running')), true);
-    assert.equal(parseFilter("id eq 'it''s'")(task("it's", 'active')), true);
-    assert.throws(() => parseFilter("state eq 'active"), (err: { code: string }) => err.code === 'InvalidQueryParameterValue');
-    assert.throws(() => parseFilter('state bogus 1'), (err: { code: string }) => err.code === 'InvalidQueryParameterValue');
+    assert.equal(parse("id eq 'it''s'")(task("it's", 'active')), true);
+    assert.equal(parse("creationTime gt datetime'2020-01-01T00:00:00Z'")({ creationTime: '2024-05-01T00:00:00.0000000Z' }), true);
+    assert.throws(() => parse("state eq 'active"), (err: { code: string }) => err.code === 'InvalidQueryParameterValue');
+    assert.throws(() => parse('state bogus 1'), (err: { code: string }) => err.code === 'InvalidQueryParameterValue');
+  });
+
+  it('refuses $filter properties, operators and value types the list does not document, naming them', () => {
+    const reasonOf = (filter: string, list = TASK_FILTER) => {
+      try {
+        parseFilter(filter, list.spec, list.name);
+      } catch (err) {
+        const e = err as { code: string; values: { key: string; value: string }[] };
+        assert.equal(e.code, 'InvalidQueryParameterValue');
+        assert.deepEqual(e.values.slice(0, 2), [{ key: 'QueryParameterName', value: '$filter' }, { key: 'QueryParameterValue', value: filter }]);
+        return e.values.find((v) => v.key === 'Reason')?.value ?? '';
+      }
+      assert.fail(`${filter} was accepted`);
+    };
+    assert.match(reasonOf("commandLine eq 'x'"), /Property 'commandLine' cannot be used in a filter of Task_List/);
+    assert.match(reasonOf("state gt 'active'"), /Operator 'gt' cannot be applied to 'state'/);
+    assert.match(reasonOf("startswith(state,'act')"), /Operator 'startswith' cannot be applied to 'state'/);
+    assert.match(reasonOf("endswith(id,'-1')"), /Operator 'endswith'/);
+    assert.match(reasonOf("executionInfo/exitCode eq '1'"), /'executionInfo\/exitCode' is Int/);
+    assert.match(reasonOf("not (state eq 'active')"), /Operator 'not' is not supported/);
+    assert.match(reasonOf("name eq 'stdout.txt'", TASK_FILE_FILTER), /Operator 'eq' cannot be applied to 'name' in File_ListFromTask/);
+    assert.match(reasonOf("startTaskInfo/state eq 'completed'", POOL_FILTER), /Property 'startTaskInfo\/state' cannot be used in a filter of Pool_List/);
+    assert.equal(parseFilter("startswith(id,'p') and allocationState eq 'steady'", POOL_FILTER.spec, POOL_FILTER.name)({ id: 'p1', allocationState: 'steady' }), true);
+  });
+
+  it("reads substringof('part',property) in OData's order, not backwards", () => {
+    const spec = { name: { type: 'String' as const, ops: ['substringof' as const] } };
+    const contains = parseFilter("substringof('out',name)", spec, 'test list');
+    assert.equal(contains({ name: 'wd/output.txt' }), true);
+    assert.equal(contains({ name: 'wd/in.txt' }), false);
+    assert.throws(() => parseFilter("substringof(name,'out')", spec, 'test list'), (err: { code: string }) => err.code === 'InvalidQueryParameterValue');
   });
 
   it('matches output-file patterns with *, ** and ?, leaving dotfiles out unless named', () => {

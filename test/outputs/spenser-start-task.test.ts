@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -27,11 +28,14 @@ interface StandIn {
   url: string;
   pinned: string;
   head: string;
+  /** A commit on its own branch whose module fails to import, as ukpopulation does without pkg_resources. */
+  unimportable: string;
 }
 
 const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid' };
 const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, env: gitEnv, encoding: 'utf8' }).trim();
-const moduleOf = (name: string): string => `stand_in_${name.toLowerCase()}`;
+/** The stand-in's module has the real package's import name, which the start task checks it can import. */
+const moduleOf = (name: string): string => name.toLowerCase();
 
 /**
  * A PEP 517 build backend in the stand-in's own tree: it needs neither setuptools nor wheel, so pip builds and
@@ -57,20 +61,33 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 `;
 }
 
-/** Two commits on `main`: the first (pinned) installs a module saying "pinned", the head one saying "head". */
+/**
+ * Two commits on `main`: the first (pinned) installs a module saying "pinned", the head one saying "head"; and a
+ * third, on a side branch, whose module raises on import. The work tree is left at `main`'s head.
+ */
 function standInRepository(root: string, name: string, requiresDist: string[] = []): StandIn {
   const dir = path.join(root, name);
   mkdirSync(dir);
   git(dir, 'init', '--quiet', '--initial-branch=main');
   writeFileSync(path.join(dir, 'pyproject.toml'), '[build-system]\nrequires = []\nbuild-backend = "stand_in_backend"\nbackend-path = ["."]\n');
   writeFileSync(path.join(dir, 'stand_in_backend.py'), standInBackend(name, requiresDist));
-  const commit = (state: string): string => {
-    writeFileSync(path.join(dir, `${moduleOf(name)}.py`), `COMMIT = "${state}"\n`);
+  const commit = (state: string, source = `COMMIT = "${state}"\n`): string => {
+    writeFileSync(path.join(dir, `${moduleOf(name)}.py`), source);
     git(dir, 'add', '.');
     git(dir, 'commit', '--quiet', '-m', state);
     return git(dir, 'rev-parse', 'HEAD');
   };
-  return { url: `file://${dir}`, pinned: commit('pinned'), head: commit('head') };
+  const [pinned, head] = [commit('pinned'), commit('head')];
+  git(dir, 'checkout', '--quiet', '-b', 'unimportable');
+  const unimportable = commit('unimportable', 'raise ImportError("No module named \'pkg_resources\'")\n');
+  git(dir, 'checkout', '--quiet', 'main');
+  return { url: `file://${dir}`, pinned, head, unimportable };
+}
+
+/** A zip file made by Python's zipfile (the start task unpacks it with unzip, as a node would). */
+function makeZip(file: string, entries: Record<string, string>): void {
+  const code = 'import json, sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:\n    [z.writestr(n, t) for n, t in json.loads(sys.argv[2]).items()]';
+  execFileSync('python3', ['-c', code, file, JSON.stringify(entries)]);
 }
 
 /** The real interpreter behind `python3` (pyenv's shim needs its own environment). */
@@ -134,7 +151,7 @@ describe('recipes/spenser start-task.sh', { concurrency: true }, () => {
   }
 
   const checkedOut = (shared: string, name: string): string => git(path.join(shared, 'spenser/src', name), 'rev-parse', 'HEAD');
-  const markerOf = (shared: string): string => readFileSync(path.join(shared, 'spenser/installed-2'), 'utf8');
+  const markerOf = (shared: string): string => readFileSync(path.join(shared, 'spenser/installed-3'), 'utf8');
 
   it('pins the five commits of today\'s pipeline by default', async () => {
     const result = await run('bash', [startTask, '--print-sources'], { env: { PATH: process.env.PATH } });
@@ -149,7 +166,8 @@ describe('recipes/spenser start-task.sh', { concurrency: true }, () => {
     assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
     assert.deepEqual(installedStates(shared), { UKCensusAPI: 'pinned', ukpopulation: 'pinned', humanleague: 'pinned', household_microsynth: 'pinned', microsimulation: 'head' });
     const marker = markerOf(shared);
-    assert.match(marker, /^recipe-version=2\npython=Python 3\.\d+\.\d+\npython-source=SPENSER_PYTHON /);
+    assert.match(marker, /^recipe-version=3\npython=Python 3\.\d+\.\d+\npython-source=SPENSER_PYTHON /);
+    assert.match(marker, /\nscotland-output-area-zip=none\n$/);
     for (const name of PACKAGES) {
       const expected = name === 'microsimulation' ? remotes[name].head : remotes[name].pinned;
       assert.equal(checkedOut(shared, name), expected, name);
@@ -163,23 +181,28 @@ describe('recipes/spenser start-task.sh', { concurrency: true }, () => {
     // A second run with a source that does not exist: it must not even look at it.
     const second = await run('bash', [startTask], { env: nodeEnv(shared, { SPENSER_UKCENSUSAPI_REPO: 'file:///nonexistent' }) });
     assert.equal(second.code, 0, second.stderr);
-    assert.match(second.stdout, /already installed: recipe-version=2 /);
+    assert.match(second.stdout, /already installed: recipe-version=3 /);
     assert.doesNotMatch(second.stdout, /fetching|installing/);
     assert.equal(markerOf(shared), marker);
     assert.ok(existsSync(sentinel), 'the venv was not rebuilt');
   });
 
-  it('fails half-way without a marker, and a retry installs cleanly', async () => {
+  it('fails half-way without a marker, and a retry installs cleanly, the Scottish tables included', async () => {
     const shared = tempDir('node-retry');
-    mkdirSync(path.join(shared, 'spenser'), { recursive: true });
-    writeFileSync(path.join(shared, 'spenser/installed-1'), 'recipe-version=1\n');
-    const broken = await run('bash', [startTask], { env: nodeEnv(shared, { SPENSER_HOUSEHOLD_MICROSYNTH_REPO: `file://${tempDir('gone')}/household_microsynth` }) });
+    // What an older install and an interrupted one left: a version-2 marker and half the Scottish tables.
+    mkdirSync(path.join(shared, 'spenser/scotland'), { recursive: true });
+    writeFileSync(path.join(shared, 'spenser/installed-2'), 'recipe-version=2\n');
+    writeFileSync(path.join(shared, 'spenser/scotland/stale.csv'), 'half');
+    const cwd = tempDir('start-task-wd');
+    const zip = path.join(cwd, 'Output_Area_blk.zip');
+    makeZip(zip, { 'QS101SC.csv': 'GEO,All people\nS00088956,120\n', 'KS201SC.csv': 'GEO,White\nS00088956,118\n' });
+    const broken = await run('bash', [startTask], { cwd, env: nodeEnv(shared, { SPENSER_HOUSEHOLD_MICROSYNTH_REPO: `file://${tempDir('gone')}/household_microsynth` }) });
     assert.notEqual(broken.code, 0);
     assert.match(broken.stderr, /failed at line \d+: .*fetch/);
     assert.match(broken.stdout, /installing humanleague/, 'three packages were installed before the failure');
     assert.deepEqual(readdirSync(path.join(shared, 'spenser')).filter((f) => f.startsWith('installed-')), [], 'no marker, not even the old one');
 
-    const retry = await run('bash', [startTask], { env: nodeEnv(shared) });
+    const retry = await run('bash', [startTask], { cwd, env: nodeEnv(shared) });
     assert.equal(retry.code, 0, retry.stderr);
     assert.deepEqual(Object.values(installedStates(shared)), PACKAGES.map(() => 'pinned'));
     assert.deepEqual(readdirSync(path.join(shared, 'spenser/src')).sort(), [...PACKAGES].sort());
@@ -187,7 +210,19 @@ describe('recipes/spenser start-task.sh', { concurrency: true }, () => {
       assert.equal(checkedOut(shared, name), remotes[name].pinned, name);
       assert.equal(git(path.join(shared, 'spenser/src', name), 'status', '--porcelain', '--untracked-files=no'), '', `${name} checkout is clean`);
     }
-    assert.deepEqual(readdirSync(path.join(shared, 'spenser')).filter((f) => f.startsWith('installed-')), ['installed-2']);
+    assert.deepEqual(readdirSync(path.join(shared, 'spenser')).filter((f) => f.startsWith('installed-')), ['installed-3']);
+    assert.deepEqual(readdirSync(path.join(shared, 'spenser/scotland')).sort(), ['KS201SC.csv', 'QS101SC.csv'], 'the stale table is gone');
+    assert.equal(readFileSync(path.join(shared, 'spenser/scotland/QS101SC.csv'), 'utf8'), 'GEO,All people\nS00088956,120\n');
+    assert.match(markerOf(shared), new RegExp(`\nscotland-output-area-zip=${createHash('sha256').update(readFileSync(zip)).digest('hex')}\n$`));
+  });
+
+  it('fails, leaving no marker, when a package pip installed cannot be imported', async () => {
+    const shared = tempDir('node-import');
+    const result = await run('bash', [startTask], { env: nodeEnv(shared, { SPENSER_UKPOPULATION_REF: remotes.ukpopulation.unimportable }) });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stdout, /checking the five packages import/);
+    assert.match(result.stderr, /ImportError: No module named 'pkg_resources'[\s\S]*failed at line \d+: .*import ukcensusapi/);
+    assert.deepEqual(readdirSync(path.join(shared, 'spenser')).filter((f) => f.startsWith('installed-')), []);
   });
 
   it('installs uv by its hash and CPython 3.9.25 under the shared folder when no SPENSER_PYTHON is given', async () => {

@@ -58,4 +58,15 @@ describe('SpcPlugin on a worker with settings of its own', () => {
     assert.equal(plugin.configureWorker(teamOptions({ maxConcurrentActivityTaskExecutions: 7 })).maxConcurrentActivityTaskExecutions, 7);
     assert.equal(plugin.configureWorker(teamOptions()).maxConcurrentActivityTaskExecutions, 2000);
   });
+
+  it("sizes the workflow cache for a run's LADs in flight unless the worker or the config says otherwise", () => {
+    assert.equal(plugin.configureWorker(teamOptions()).maxCachedWorkflows, 1200);
+    assert.equal(plugin.configureWorker(teamOptions({ maxCachedWorkflows: 50 })).maxCachedWorkflows, 50);
+    const small = new SpcPlugin({ config: { ...config, SPC_MAX_CACHED_WORKFLOWS: '300' } });
+    try {
+      assert.equal(small.configureWorker(teamOptions()).maxCachedWorkflows, 300);
+    } finally {
+      small.bundle.close();
+    }
+  });
 });

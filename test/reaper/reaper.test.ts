@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -107,6 +107,7 @@ describe('spcReaper: Batch jobs and pools of closed runs are reaped, live and ke
     env = await startRunEnv({ allocationDelayMs: 100 });
     await env.startWorker();
     pidDir = mkdtempSync(path.join(tmpdir(), 'spc-reaper-'));
+    chmodSync(pidDir, 0o1777); // the sleepers are nonadmin tasks: an unprivileged user when the Batch service is root
     const closed = await startIdleWorkflow('closed');
     await closed.terminate('test: a run terminated mid-flight');
     closedWf = closed.workflowId;

@@ -42,6 +42,12 @@ describe('spcRun rejects bad input at once, naming the field, creating nothing',
       (l) => ({ lads: l, recipe: { name: 'custom', command: 'echo {lad}', inputFiles: [{ source: { container: 'nowhere-x', blob: 'in.txt' }, filePath: 'in.txt' }] } }),
       /recipe\.inputFiles\[0\]\.source: blob nowhere-x\/in\.txt not found/,
     ],
+    [
+      'a missing replacement of a spenser scenario config',
+      (l) => ({ lads: l, recipe: { name: 'spenser', options: { configs: { ssm_h_current: { container: 'nowhere-x', blob: 'ssm_h.json' } } } } }),
+      /recipe\.options\.configs\.ssm_h_current: blob nowhere-x\/ssm_h\.json not found/,
+    ],
+    ['an unknown spenser scenario config', (l) => ({ lads: l, recipe: { name: 'spenser', options: { configs: { ssm_2040: { container: 'x-y', blob: 'a' } } } } }), /recipe\.options\.configs: .*"ssm_2040"/],
     ['a CSV with a bad LAD code', () => ({ ladsCsvBlob: { container: csvContainer, blob: 'bad.csv' } }), /line 3 LAD20CD "E0600000X" must match/],
     ['a CSV without a LAD column', () => ({ ladsCsvBlob: { container: csvContainer, blob: 'no-column.csv' } }), /needs a column "LAD20CD" or "LAD code"/],
     ['a CSV blob that does not exist', () => ({ ladsCsvBlob: { container: csvContainer, blob: 'absent.csv' } }), /absent\.csv: not found/],
@@ -69,6 +75,20 @@ describe('spcRun rejects bad input at once, naming the field, creating nothing',
   it('created no pool and no job in Batch for any of them', async () => {
     assert.deepEqual((await env.batch.client.pool.list()).map((p) => p.id), []);
     assert.deepEqual((await env.batch.client.job.list()).map((j) => j.id), []);
+  });
+
+  it('ladRun started with bad input fails at once, naming each bad field (its check is zod-free)', async () => {
+    const raw = { runId: 'bad-lad', lad: 'E0600000X', jobId: 'spc-bad-lad', container: 'spc-bad-lad', recipe: { name: 'spenser' }, retry: { maxAttempts: 0 }, timeouts: {}, expectedFiles: 'contract', pollIntervalMs: 500 };
+    await assert.rejects(
+      env.client.workflow.execute('ladRun', { taskQueue: env.taskQueue, workflowId: uniqueId('bad-lad'), args: [raw], workflowExecutionTimeout: '1 minute' }),
+      (err: unknown) => {
+        assert.ok(err instanceof WorkflowFailedError, String(err));
+        assert.equal(err.cause?.name, 'ApplicationFailure');
+        assert.match(String(err.cause?.message), /^invalid ladRun input: lad: "E0600000X" must match/);
+        assert.match(String(err.cause?.message), /retry\.maxAttempts: must be >= 1/);
+        return true;
+      },
+    );
   });
 
   it('is rejected by the client before anything starts, with the same schema', async () => {

@@ -95,6 +95,6 @@ describe('recipe registry', () => {
     const spenser = RunInputSchema.parse({ lads: ['E06000001'], recipe: { name: 'spenser' } }).recipe;
     const task = recipeTask(spenser, 'E06000001', 1);
     assert.deepEqual(task.secretEnvironment, ['NOMIS_API_KEY']);
-    assert.deepEqual(task.inputFiles.map((f) => f.filePath), ['run-lad.sh']);
+    assert.deepEqual(task.inputFiles.map((f) => f.filePath).slice(0, 2), ['run-lad.sh', 'ssm_current.json']);
   });
 });
