@@ -35,7 +35,7 @@ export async function ladRun(raw: LadRunInput): Promise<LadResult> {
   if (!parsed.ok) throw ApplicationFailure.nonRetryable(`invalid ladRun input: ${parsed.message}`, 'InvalidInputError');
   const result = await runAttempts(parsed.input);
   if (!patched(LAD_RECORD)) return result;
-  const recorded = await record(parsed.data.container, result);
+  const recorded = await record(parsed.input.container, result);
   if (patched(LAD_REPORTS)) await reportToParent(recorded);
   return recorded;
 }
@@ -44,11 +44,7 @@ export async function ladRun(raw: LadRunInput): Promise<LadResult> {
 async function record(container: string, result: LadResult): Promise<LadResult> {
   const { recordLadResult } = proxyLocalActivities<SpcActivities>({ ...recordActivityOptions, summary: `record ${result.lad}'s result in the run's container` });
   try {
-<<<<<<< HEAD
     await recordLadResult({ container, result });
-=======
-    await recordLadResult({ container: parsed.input.container, result });
->>>>>>> main
   } catch (err) {
     // Unrecorded, the parent keeps the whole result for finalize instead: the LAD's outcome is not lost.
     log.warn('could not record the LAD result in the container', { lad: result.lad, error: (err as Error).message });

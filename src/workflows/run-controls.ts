@@ -11,14 +11,9 @@ import { formatIssues } from '../schemas/issues';
 import type { PoolTarget } from '../schemas/progress';
 import type { RunState } from '../schemas/run-state';
 import { controlActivityOptions } from './activity-options';
-<<<<<<< HEAD
+import { controlSchemas } from './lazy-schemas';
 import { cancelSignal, ladClosedSignal, ladFinishedSignal, ladRetryingSignal, pauseSignal, progressQuery, resumeSignal, scalePoolSignal, scalePoolUpdate } from './messages';
 import { applyPause, applyResume, applyScale, audit, markClosedAlone, markFinished, markRetrying, progressOf, requestStop, scaleRejection } from './run-state';
-=======
-import { controlSchemas } from './lazy-schemas';
-import { cancelSignal, ladRetryingSignal, pauseSignal, progressQuery, resumeSignal, scalePoolSignal, scalePoolUpdate } from './messages';
-import { applyPause, applyResume, applyScale, audit, markRetrying, progressOf, requestStop, scaleRejection } from './run-state';
->>>>>>> main
 import { SCALE_SIGNAL_VALIDATED } from './patches';
 import { SpcStatusKey } from './search-attributes';
 
