@@ -31,7 +31,7 @@ interface Progress {
   collated: number;
 }
 
-/** The copies collation makes for a page's entries, LAD by LAD. */
+/** The copies collation makes for one LAD: its assigned files, when it succeeded. */
 export function copiesOf(entry: ManifestEntry): { from: string; to: string }[] {
   if (entry.status !== 'succeeded') return [];
   return entry.files.flatMap((file) => {

@@ -39,7 +39,9 @@ export async function collatedFiles(container: ContainerClient): Promise<Map<str
     for (const file of await listUnder(container, `${region}/`)) {
       const lad = parseOutputFileName(file.name)?.lad;
       if (!lad) continue;
-      byLad.set(lad, [...(byLad.get(lad) ?? []), { name: `${region}/${file.name}`, size: file.size }]);
+      const files = byLad.get(lad) ?? [];
+      files.push({ name: `${region}/${file.name}`, size: file.size });
+      byLad.set(lad, files);
     }
   }
   return byLad;

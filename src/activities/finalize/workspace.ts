@@ -32,8 +32,6 @@ export interface StoredFile extends ListedFile {
 }
 
 const root = (runId: string) => `_spc/finalize/${runId}/`;
-/** The workspace prefix of a run. */
-export const workspaceOf = root;
 /** Page `page` of the manifest entries (LADs in run order). */
 export const entriesBlobOf = (runId: string, page: number) => `${root(runId)}entries/${String(page).padStart(5, '0')}.json`;
 /** Page `page` of the per-LAD diff against the previous run. */
