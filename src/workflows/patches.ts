@@ -25,3 +25,5 @@ export const PACKED_STATE = 'spc-0.2-packed-state';
 export const STRICT_INPUT = 'spc-0.2-strict-input';
 /** spcRun waits (durable timer) and tries prepare again while the account's active-job quota is full. */
 export const JOB_QUOTA_WAIT = 'spc-0.2-job-quota-wait';
+/** spcRun finalizes as a sequence of named activities (verify, collate, check, merge, lineage, manifest, clean-up). */
+export const FINALIZE_STEPS = 'spc-0.2-finalize-steps';
