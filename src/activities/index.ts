@@ -9,8 +9,9 @@ import { createBatchClient, createBlobServiceClient } from '../azure/clients';
 import { loadConfig, usesEntraForBatch } from '../config';
 import type { Config } from '../schemas/config';
 import { createBatchTaskActivities } from './batch-tasks';
-import { createOutputActivities } from './blob-outputs';
 import { createControlActivities } from './controls';
+import { createFinalizeActivities } from './finalize';
+import { createLadOutputActivities } from './lad-outputs';
 import { createLadRecordActivities } from './lad-records';
 import { createPrepareActivities } from './prepare';
 import { createReaperActivities } from './reaper';
@@ -89,7 +90,8 @@ function buildActivities(deps: ActivityDeps) {
     ...createSmokeActivities(deps.blobs),
     ...createPrepareActivities(deps),
     ...createBatchTaskActivities(deps),
-    ...createOutputActivities(deps),
+    ...createLadOutputActivities(deps),
+    ...createFinalizeActivities(deps),
     ...createLadRecordActivities(deps),
     ...createControlActivities(deps),
     ...createReaperActivities(deps),

@@ -29,8 +29,11 @@ export function createLadRecordActivities({ blobs }: { blobs: BlobServiceClient 
   };
 }
 
-/** Reads the records of `lads` (missing ones are left out), heartbeating as it goes. */
-export async function readLadRecords(blobs: BlobServiceClient, container: string, lads: readonly string[]): Promise<Map<string, LadResult>> {
+/**
+ * Reads the records of `lads` (missing ones are left out), heartbeating as it goes.
+ * @param alive heartbeats (a finalize step passes one that keeps its progress in the details)
+ */
+export async function readLadRecords(blobs: BlobServiceClient, container: string, lads: readonly string[], alive: () => void = () => heartbeat()): Promise<Map<string, LadResult>> {
   const client = blobs.getContainerClient(container);
   const records = new Map<string, LadResult>();
   await runLimited(lads, READ_CONCURRENCY, async (lad, i) => {
@@ -43,7 +46,7 @@ export async function readLadRecords(blobs: BlobServiceClient, container: string
     }
     const parsed = LadResultSchema.safeParse(JSON.parse(body.toString('utf8')));
     if (parsed.success) records.set(lad, parsed.data);
-    if (i % 200 === 0) heartbeat();
+    if (i % 200 === 0) alive();
   });
   return records;
 }

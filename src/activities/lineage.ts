@@ -108,6 +108,7 @@ export async function diffAgainst(
   blobs: BlobServiceClient,
   previous: Manifest,
   current: { container: string; lads: { lad: string; files: { name: string; size: number; md5?: string }[] }[] },
+  alive: () => void = () => heartbeat(),
 ): Promise<RunDiff> {
   const before = new Map(previous.lads.map((entry) => [entry.lad, entry.files]));
   const lads: RunDiff['lads'] = [];
@@ -120,7 +121,7 @@ export async function diffAgainst(
         change.name.endsWith('.csv') ? rowsOf(blobs, current.container, `${lad}/${change.name}`) : undefined,
       ]);
       changed.push({ name: change.name, sizeDelta: change.sizeDelta, ...(then !== undefined && now !== undefined && { rowsDelta: now - then }) });
-      heartbeat();
+      alive();
     }
     lads.push({ lad, added: diff.added.map((f) => f.name), missing: diff.missing.map((f) => f.name), changed, unchanged: diff.unchanged });
   }

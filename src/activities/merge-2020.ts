@@ -26,6 +26,7 @@ import {
 import type { Merge2020 } from '../schemas/manifest';
 import { callSignal } from './clients';
 import { invalidInput, mapped } from './errors';
+import type { StepProgress } from './finalize/progress';
 
 /** data/lads of the package: dist/src/activities -> ../../.. ; src/activities -> ../.. */
 export const LAD_DATA_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..', 'data', 'lads');
@@ -63,15 +64,24 @@ async function write(container: ContainerClient, blob: string, body: string): Pr
   return size;
 }
 
+/** How far a merge got: plan entries done, and what the merged ones produced (a retry resumes after them). */
+export interface Merge2020Progress {
+  done: number;
+  entries: Merge2020['lads'];
+  merged: Record<string, ListedFile[]>;
+}
+
 /**
  * Merges the run's succeeded LADs into their 2020 LADs and runs the final check on the 2020 list.
  * @param lads the run's LADs with their status
  * @param collated the collated assigned files by (2011-based) LAD, as the 2011 final check saw them
+ * @param progress where a finalize step keeps how far the merge got
  */
 export async function merge2020(
   container: ContainerClient,
   lads: readonly { lad: string; status: string }[],
   collated: ReadonlyMap<string, readonly ListedFile[]>,
+  progress?: StepProgress<Merge2020Progress>,
 ): Promise<{ merge: Merge2020; check: FinalCheckResult }> {
   const unmapped = lads.filter((l) => !target2020(l.lad)).map((l) => l.lad);
   if (unmapped.length > 0) throw invalidInput(`merge2020: LAD(s) ${unmapped.join(', ')} belong to no 2020 LAD of data/lads`);
@@ -83,13 +93,17 @@ export async function merge2020(
     throw invalidInput(`merge2020: ${(err as Error).message}`);
   }
   const succeeded = new Set(lads.filter((l) => l.status === 'succeeded').map((l) => l.lad));
-  const present = new Map<string, ListedFile[]>();
-  const entries: Merge2020['lads'] = [];
-  for (const entry of plan) {
+  const resumed = progress?.resumed;
+  const merged: Record<string, ListedFile[]> = { ...resumed?.merged };
+  const entries: Merge2020['lads'] = [...(resumed?.entries ?? [])];
+  const present = new Map<string, ListedFile[]>(Object.entries(merged));
+  const alive = () => (progress ? progress.alive() : heartbeat());
+  for (const [i, entry] of plan.entries()) {
     if (entry.kind === 'same') {
       present.set(entry.lad, [...(collated.get(entry.lad) ?? [])]);
       continue;
     }
+    if (i < (resumed?.done ?? 0)) continue;
     const ready = entry.sources.every((s) => succeeded.has(s));
     const files: ListedFile[] = [];
     if (ready) {
@@ -101,15 +115,17 @@ export async function merge2020(
             households: await text(container, `${source}/${assignedHouseholdsFile(source, year)}`),
           });
         }
-        const merged = mergeAssignedYear(parts);
-        for (const [name, body] of [[assignedPeopleFile(entry.lad, year), merged.people], [assignedHouseholdsFile(entry.lad, year), merged.households]] as const) {
+        const mergedYear = mergeAssignedYear(parts);
+        for (const [name, body] of [[assignedPeopleFile(entry.lad, year), mergedYear.people], [assignedHouseholdsFile(entry.lad, year), mergedYear.households]] as const) {
           files.push({ name: `${MERGED_2020_PREFIX}${entry.lad}/${name}`, size: await write(container, `${MERGED_2020_PREFIX}${entry.lad}/${name}`, body) });
         }
-        heartbeat();
+        alive();
       }
     }
     present.set(entry.lad, files);
+    merged[entry.lad] = files;
     entries.push({ lad: entry.lad, sources: entry.sources, kind: entry.kind, files: files.length, ...(!ready && { skipped: 'not every source LAD succeeded' }) });
+    progress?.save({ done: i + 1, entries, merged });
   }
   return { merge: { lads: entries }, check: finalCheck(newLads, present) };
 }

@@ -32,3 +32,5 @@ export const LAD_REPORTS = 'spc-0.2-lad-reports-by-signal';
  * policy ABANDON, and report by signal to the next run); stopping the run cancels them by workflow id.
  */
 export const NO_DRAIN = 'spc-0.2-continue-without-draining';
+/** spcRun finalizes as a sequence of named activities (verify, collate, check, merge, lineage, manifest, clean-up). */
+export const FINALIZE_STEPS = 'spc-0.2-finalize-steps';

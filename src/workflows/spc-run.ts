@@ -33,9 +33,10 @@ import { packLads } from '../schemas/packed-lads';
 import type { PackedRunState, RunState } from '../schemas/run-state';
 import type { RunSummary } from '../schemas/summary';
 import { controlActivityOptions, finalizeActivityOptions } from './activity-options';
+import { finalizeSteps } from './finalize-steps';
 import { ladRun } from './lad-run';
 import { runInputSchemas, runStateSchemas } from './lazy-schemas';
-import { FINALIZE_ONCE, LAD_CANCELLED_ALONE, JOB_QUOTA_WAIT, NO_DRAIN, PACKED_STATE, PREPARE_WHOLE, STRICT_INPUT, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
+import { FINALIZE_ONCE, FINALIZE_STEPS, LAD_CANCELLED_ALONE, JOB_QUOTA_WAIT, NO_DRAIN, PACKED_STATE, PREPARE_WHOLE, STRICT_INPUT, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
 import { registerControls } from './run-controls';
 import { publishRunMemo } from './run-memo';
 import * as rs from './run-state';
@@ -340,28 +341,28 @@ async function stopChildren(input: NormalisedRunInput, state: RunState, children
   rs.markUnfinishedCancelled(state);
 }
 
-/** Verifies, writes the manifest, collates, runs the final check and cleans up per policy; then the summary. */
+/** Verifies, collates, runs the final check, writes the manifest and cleans up per policy (finalize-steps.ts); then the summary. */
 async function finalize(input: NormalisedRunInput, state: RunState): Promise<RunSummary> {
   state.status = 'finalizing';
   upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
   publishRunMemo(state, 'lads finished');
   const outcome = rs.finalStatus(state);
-  const extra = state.prepared
-    ? await finalizeRun({
-        runId: state.runId,
-        ...state.prepared,
-        // Packed (a few characters per LAD): finalize reads each LAD's full result from the container.
-        packedLads: packLads(state.ladOrder, state.lads, input.lads),
-        expectedFiles: input.outputs.expectedFiles,
-        cleanup: outcome === 'completed' ? input.cleanup.onSuccess : input.cleanup.onFailure,
-        poolCreated: state.prepared.poolCreated ?? input.pool.id === 'create',
-        runChain: workflowInfo().firstExecutionRunId,
-        ...(state.userScaledPool && { userScaledPool: true }),
-        input,
-        // A redrive is not a night of its schedule: it neither reads nor moves the schedule's lineage pointer.
-        ...(scheduleIdOf() && !input.redrive && { scheduleId: scheduleIdOf() }),
-      })
-    : { cleanedUp: [] };
+  const request = state.prepared && {
+    runId: state.runId,
+    ...state.prepared,
+    // Packed (a few characters per LAD): finalize reads each LAD's full result from the container.
+    packedLads: packLads(state.ladOrder, state.lads, input.lads),
+    expectedFiles: input.outputs.expectedFiles,
+    cleanup: outcome === 'completed' ? input.cleanup.onSuccess : input.cleanup.onFailure,
+    poolCreated: state.prepared.poolCreated ?? input.pool.id === 'create',
+    runChain: workflowInfo().firstExecutionRunId,
+    ...(state.userScaledPool && { userScaledPool: true }),
+    input,
+    // A redrive is not a night of its schedule: it neither reads nor moves the schedule's lineage pointer.
+    ...(scheduleIdOf() && !input.redrive && { scheduleId: scheduleIdOf() }),
+  };
+  // Since 0.2 each step is its own activity; runs that began before go on with the single one.
+  const extra = request ? await (patched(FINALIZE_STEPS) ? finalizeSteps(request) : finalizeRun(request)) : { cleanedUp: [] };
   state.status = outcome;
   upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
   publishRunMemo(state, 'finished');

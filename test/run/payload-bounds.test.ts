@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { finalizeSequence, type FinalizeSteps } from '../../src/outputs/finalize-sequence';
 import { packLads, unpackLads } from '../../src/schemas/packed-lads';
 import { parseRunInput, type NormalisedRunInput } from '../../src/schemas/run-input';
 import { PackedRunStateSchema } from '../../src/schemas/run-state';
@@ -90,6 +91,27 @@ describe('payloads at 10,000 LADs', () => {
     assert.deepEqual(back.ladOrder, lads);
     assert.equal(back.lads[lads[20]].status, 'failed');
     assert.equal(back.lads[lads[21]].status, 'succeeded');
+  });
+
+  it("finalize's steps are each given under 256 KB, and pass only names and counts between them", async () => {
+    const given: [string, number][] = [];
+    const step = <R>(name: string, result: R) => async (req: unknown) => (given.push([name, bytes(req)]), result);
+    const steps: FinalizeSteps = {
+      verifyRunOutputs: step('verifyRunOutputs', { pages: 20, lads: 10_000, succeeded: 9_500, incomplete: 0 }),
+      collateRunOutputs: step('collateRunOutputs', { collated: 95_000 }),
+      checkRunOutputs: step('checkRunOutputs', { ok: true, problems: 0, checkedLads: 10_000 }),
+      mergeRunTo2020: step('mergeRunTo2020', { ok: true, problems: 0, checkedLads: 10_000 }),
+      traceRunLineage: step('traceRunLineage', { lineage: { inputHash: 'sha256:x', recipeVersion: 'spenser-sim@x' } }),
+      writeRunManifest: step('writeRunManifest', { manifest: 'manifest.json', finalCheck: { ok: true, problems: 0 } }),
+      cleanUpRun: step('cleanUpRun', ['job deleted']),
+    };
+    const request = { runId: 'big-run', container: 'spc-big-run', jobId: 'spc-big-run', poolId: 'spc-big-run', packedLads: packLads(state.ladOrder, state.lads, input.lads), expectedFiles: 'contract' as const, cleanup: [], input };
+    const result = await finalizeSequence(request, steps);
+    assert.equal(result.collated, 95_000);
+    assert.deepEqual(given.map(([name]) => name), ['verifyRunOutputs', 'collateRunOutputs', 'checkRunOutputs', 'traceRunLineage', 'writeRunManifest', 'cleanUpRun']);
+    for (const [name, size] of given) assert.ok(size < WARN_BYTES, `${name}: ${size} bytes`);
+    // Only the first step (the LAD statuses) and the lineage (the input, to hash) grow with the LADs.
+    for (const [name, size] of given.filter(([n]) => n !== 'verifyRunOutputs' && n !== 'traceRunLineage')) assert.ok(size < KB, `${name}: ${size} bytes`);
   });
 });
 
