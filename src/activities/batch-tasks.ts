@@ -9,6 +9,8 @@ import type { BatchServiceClient, BatchServiceModels } from '@azure/batch';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { recipeTask, type TaskInputFile } from '../recipes';
 import type { LadAttempt } from '../schemas/lad';
+import { checkLadFolder, type LadOutputsCheck } from './lad-outputs';
+import type { ExpectedFiles } from './finalize/verify-outputs';
 import { taskIdOf, INPUTS_PREFIX } from '../schemas/names';
 import type { Recipe } from '../schemas/run-input';
 import { batchSignal } from './clients';
@@ -28,7 +30,12 @@ export interface AwaitLadTaskRequest {
   /** Wall clock of the task, ms (Batch kills it after). */
   taskMs: number;
   pollIntervalMs: number;
+  /** Given (since 0.2), a successful task's outputs are verified here, saving the LAD an activity round-trip. */
+  expectedFiles?: ExpectedFiles;
 }
+
+/** An attempt's outcome, with its outputs' check when the request asked for one and the task succeeded. */
+export type AwaitedAttempt = LadAttempt & { outputs?: LadOutputsCheck };
 
 /** Heartbeat details: where a retried attempt resumes. */
 export interface AwaitProgress {
@@ -67,7 +74,7 @@ export function createBatchTaskActivities(deps: BatchTaskDeps) {
      * throws for a task failure. Cancelled (the LAD or the run was cancelled, or its workflow is gone), it
      * terminates its Batch task before it ends.
      */
-    async awaitLadTask(req: AwaitLadTaskRequest): Promise<LadAttempt> {
+    async awaitLadTask(req: AwaitLadTaskRequest): Promise<AwaitedAttempt> {
       const ctx = Context.current();
       const taskId = taskIdOf(req.lad, req.attempt);
       const resumed = activityInfo().heartbeatDetails as AwaitProgress | undefined;
@@ -87,6 +94,8 @@ export function createBatchTaskActivities(deps: BatchTaskDeps) {
           attempt.stderrTail = deps.scrub(await readStderrTail(deps.batch, req.jobId, taskId));
           log.warn('lad attempt failed', { runId: req.runId, lad: req.lad, taskId, exitCode: attempt.exitCode, failureCode: attempt.failureCode });
         }
+        // A retry after a failed check resumes at the completed task (heartbeat) and checks again.
+        if (attempt.outcome === 'success' && req.expectedFiles) return { ...attempt, outputs: await checkLadFolder(deps.blobs, { container: req.container, lad: req.lad, expectedFiles: req.expectedFiles }) };
         return attempt;
       } catch (err) {
         if (ctx.cancellationSignal.aborted) await terminateTask(deps.batch, req.jobId, taskId);

@@ -2,7 +2,7 @@
  * ladRun: one LAD of a run. Each attempt is one activity that submits the Batch task idempotently and awaits it
  * with heartbeats; a successful task is then verified against the expected outputs. A failed attempt (non-zero
  * exit, or outputs missing) is retried as a new attempt, with a new task id, after a backoff timer.
- * History: about 19 events for a LAD that succeeds first time.
+ * History: about 22 events for a LAD that succeeds first time (its result recorded and signalled to the run).
  */
 import {
   ApplicationFailure,
@@ -22,7 +22,7 @@ import { taskIdOf } from '../schemas/names';
 import { awaitActivityOptions, controlActivityOptions, recordActivityOptions } from './activity-options';
 import { ladFinishedSignal, ladRetryingSignal } from './messages';
 import { countLadCompleted, countLadFailed, countLadRetried, recordTaskDuration } from './metrics';
-import { LAD_RECORD, LAD_REPORTS } from './patches';
+import { LAD_RECORD, LAD_VERIFY_IN_AWAIT_AND_REPORT } from './patches';
 import { SpcStatusKey } from './search-attributes';
 
 /**
@@ -33,10 +33,11 @@ export async function ladRun(raw: LadRunInput): Promise<LadResult> {
   // Checked without zod: this workflow is cached by the thousand, and each copy would load zod (lad-input-check.ts).
   const parsed = checkLadRunInput(raw);
   if (!parsed.ok) throw ApplicationFailure.nonRetryable(`invalid ladRun input: ${parsed.message}`, 'InvalidInputError');
-  const result = await runAttempts(parsed.input);
+  const verifyInAwait = patched(LAD_VERIFY_IN_AWAIT_AND_REPORT);
+  const result = await runAttempts(parsed.input, verifyInAwait);
   if (!patched(LAD_RECORD)) return result;
   const recorded = await record(parsed.input.container, result);
-  if (patched(LAD_REPORTS)) await reportToParent(recorded);
+  if (verifyInAwait) await reportToParent(recorded);
   return recorded;
 }
 
@@ -67,14 +68,15 @@ async function reportToParent(result: LadResult): Promise<void> {
   }
 }
 
-async function runAttempts(input: LadRunInput): Promise<LadResult> {
+/** @param verifyInAwait the awaiting activity verifies the outputs (since 0.2); before, a second activity did */
+async function runAttempts(input: LadRunInput, verifyInAwait: boolean): Promise<LadResult> {
   const { awaitLadTask } = proxyActivities<SpcActivities>(awaitActivityOptions(input.timeouts.heartbeatMs, input.timeouts.runMs));
   const { verifyLadOutputs } = proxyActivities<SpcActivities>(controlActivityOptions);
 
   const attempts: LadAttempt[] = [];
   const lastAttempt = input.firstAttempt + input.retry.maxAttempts - 1;
   for (let attempt = input.firstAttempt; attempt <= lastAttempt; attempt++) {
-    const result = await awaitLadTask.executeWithOptions({ summary: `${input.lad} attempt ${attempt}: Batch task ${taskIdOf(input.lad, attempt)}` }, [{
+    const { outputs, ...result } = await awaitLadTask.executeWithOptions({ summary: `${input.lad} attempt ${attempt}: Batch task ${taskIdOf(input.lad, attempt)}` }, [{
       runId: input.runId,
       lad: input.lad,
       attempt,
@@ -83,10 +85,11 @@ async function runAttempts(input: LadRunInput): Promise<LadResult> {
       recipe: input.recipe,
       taskMs: input.timeouts.taskMs,
       pollIntervalMs: input.pollIntervalMs,
+      ...(verifyInAwait && { expectedFiles: input.expectedFiles }),
     }]);
     if (result.durationMs !== undefined) recordTaskDuration(result.durationMs);
     if (result.outcome === 'success') {
-      const check = await verifyLadOutputs.executeWithOptions({ summary: `verify ${input.lad}'s outputs (attempt ${attempt})` }, [
+      const check = outputs ?? await verifyLadOutputs.executeWithOptions({ summary: `verify ${input.lad}'s outputs (attempt ${attempt})` }, [
         { container: input.container, lad: input.lad, expectedFiles: input.expectedFiles },
       ]);
       if (check.ok) {

@@ -25,8 +25,12 @@ export const PACKED_STATE = 'spc-0.2-packed-state';
 export const STRICT_INPUT = 'spc-0.2-strict-input';
 /** spcRun waits (durable timer) and tries prepare again while the account's active-job quota is full. */
 export const JOB_QUOTA_WAIT = 'spc-0.2-job-quota-wait';
-/** ladRun sends its result to its parent's workflow id by signal, so a LAD that outlives a continue-as-new reports. */
-export const LAD_REPORTS = 'spc-0.2-lad-reports-by-signal';
+/**
+ * ladRun's awaiting activity verifies a successful task's outputs (one activity less per LAD), and ladRun sends its
+ * result to its parent's workflow id by signal, so a LAD that outlives a continue-as-new reports. One patch for both:
+ * each patch is a marker event in every LAD's history.
+ */
+export const LAD_VERIFY_IN_AWAIT_AND_REPORT = 'spc-0.2-lad-verify-in-await-and-report';
 /**
  * spcRun continues as new without waiting for the LADs in flight (they keep running, started with parent close
  * policy ABANDON, and report by signal to the next run); stopping the run cancels them by workflow id.

@@ -56,17 +56,19 @@ describe('spcRun happy path over 20 LADs', () => {
     completedRunId = runId;
   });
 
-  it('keeps histories small: <= 25 events per ladRun child, and a bounded parent', async () => {
+  it('keeps histories small: <= 22 events per ladRun child, and a bounded parent', async () => {
     assert.ok(completedRunId, 'needs the happy-path run');
     const executions = await runExecutions(env.client, completedRunId);
     const children = executions.filter((e) => e.type === 'ladRun');
     assert.equal(children.length, 20);
     for (const child of children) {
       const events = (await historyOf(env.client, child.workflowId, child.runId)).events ?? [];
-      assert.ok(events.length <= 25, `${child.workflowId}: ${events.length} events`);
+      assert.ok(events.length <= 22, `${child.workflowId}: ${events.length} events`);
     }
     const parent = (await historyOf(env.client, completedRunId)).events ?? [];
-    assert.ok(parent.length / 20 <= 12, `parent: ${parent.length} events for 20 LADs`);
+    // Each LAD reports its result by signal as well as by its completion (so that it can outlive a continue-as-new):
+    // one event more per LAD, and often a workflow task, in a run this small (larger runs batch them).
+    assert.ok(parent.length / 20 <= 13, `parent: ${parent.length} events for 20 LADs`);
   });
 
   it('replays the recorded spcRun and ladRun histories with the current workflow code (determinism)', async () => {
