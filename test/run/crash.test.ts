@@ -20,7 +20,7 @@ describe('spcRun survives its worker being killed', () => {
     let worker = env.spawnWorker();
     const handle = await startSpcRun(
       env.client,
-      testInput(lads, { pool: { dedicatedNodes: 2 }, recipe: { name: 'spenser-sim', options: { durationMs: 1500, scale: 0.01 } }, timeouts: { heartbeatMs: 3000 } }),
+      testInput(lads, { pool: { dedicatedNodes: 2 }, recipe: { name: 'spenser-sim', options: { durationMs: 3000, scale: 0.01 } }, timeouts: { heartbeatMs: 3000 } }),
       { workflowId: runId, taskQueue: env.taskQueue },
     );
     let kills = 0;

@@ -67,8 +67,9 @@ describe('spcRun happy path over 20 LADs', () => {
     }
     const parent = (await historyOf(env.client, completedRunId)).events ?? [];
     // Each LAD reports its result by signal as well as by its completion (so that it can outlive a continue-as-new):
-    // one event more per LAD, and often a workflow task, in a run this small (larger runs batch them).
-    assert.ok(parent.length / 20 <= 13, `parent: ${parent.length} events for 20 LADs`);
+    // one event more per LAD, and at worst a workflow task of its own (3 events) in a run this small on a loaded
+    // machine (larger runs batch them): 12 per LAD before, so at most 16.
+    assert.ok(parent.length / 20 <= 16, `parent: ${parent.length} events for 20 LADs`);
   });
 
   it('replays the recorded spcRun and ladRun histories with the current workflow code (determinism)', async () => {
