@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { getProgress, startSpcRun } from '../../src/client';
+import { startSpcRun } from '../../src/client';
 import { ManifestSchema } from '../../src/schemas/manifest';
 import { waitFor } from '../helpers/local-batch';
 import { ladCodes, startRunEnv, testInput, type RunEnv } from '../helpers/run-env';
@@ -27,12 +27,14 @@ describe('spcRun survives its worker being killed', () => {
     let before = 0;
     while (kills < 3) {
       // Kill while LADs are in flight, each time after at least one more LAD finished since the last kill.
-      const p = await waitFor(`a LAD finished before kill ${kills + 1}`, async () => {
-        const progress = await getProgress(handle).catch(() => undefined);
-        return progress && progress.counts.succeeded > before ? progress : undefined;
+      // Counted from visibility, not the progress query: a query waits while the run has a workflow task in flight,
+      // and a busy run (a result signal and a completion per LAD) can keep it waiting until every LAD is done.
+      const succeeded = await waitFor(`a LAD finished before kill ${kills + 1}`, async () => {
+        const { count } = await env.client.workflow.count(`SpcRunId = '${runId}' AND WorkflowType = 'ladRun' AND ExecutionStatus = 'Completed'`).catch(() => ({ count: 0 }));
+        return count > before ? count : undefined;
       }, 90_000, 100);
-      if (p.counts.succeeded === lads.length) break;
-      before = p.counts.succeeded;
+      if (succeeded === lads.length) break;
+      before = succeeded;
       worker.kill('SIGKILL');
       await once(worker, 'exit');
       kills++;
