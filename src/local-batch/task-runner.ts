@@ -137,9 +137,10 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
     }
     if (attempt.abandoned) return;
   }
-  // The task's folder belongs to the user it runs as, downloaded inputs included (as on a node); a retry reuses it.
+  // The task's folder belongs to the user it runs as, downloaded inputs included (as on a node). Given again on every
+  // start: a requeue after a Spot eviction finds a folder made again by root on the same node id.
   const user = runAs(rec.wire.userIdentity, engine.nonadminUser);
-  if (user && !rec.prepared) {
+  if (user) {
     await giveTree(taskDir, user);
     if (attempt.abandoned || engine.closed) return;
   }
