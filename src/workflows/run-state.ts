@@ -49,8 +49,11 @@ export function audit(state: RunState, nowMs: number, action: string, detail?: s
 const countIn = (state: RunState, ...statuses: LadStatus[]): number =>
   state.ladOrder.filter((lad) => statuses.includes(state.lads[lad].status)).length;
 
+/** A LAD whose child is in flight. */
+const isInFlight = (status: LadStatus): boolean => status === 'running' || status === 'retrying';
+
 /** LADs whose child is in flight. */
-export const inFlightCount = (state: RunState): number => countIn(state, 'running', 'retrying');
+export const inFlightCount = (state: RunState): number => state.ladOrder.filter((lad) => isInFlight(state.lads[lad].status)).length;
 
 /**
  * The queued LADs to start now: none while paused or stopping, else up to `cap` in flight in total.
@@ -140,7 +143,7 @@ export function markClosedAlone(state: RunState, closed: { lad: string; status: 
 
 /** Running or retrying LADs whose child was not started by this run of the chain (an earlier run started it). */
 export function adoptedLads(state: RunState, startedHere: ReadonlySet<string>): string[] {
-  return state.ladOrder.filter((lad) => (state.lads[lad].status === 'running' || state.lads[lad].status === 'retrying') && !startedHere.has(lad));
+  return state.ladOrder.filter((lad) => isInFlight(state.lads[lad].status) && !startedHere.has(lad));
 }
 
 /** Marks LADs not yet finished as cancelled (after a cancel, timeout or the failure threshold). */
