@@ -215,12 +215,26 @@ export interface FinalCheckResult {
  * @param present per LAD, the files found for it; names may carry a folder prefix (`England/2012/ass_...csv`)
  */
 export function finalCheck(expectedLads: readonly string[], present: ReadonlyMap<string, readonly ListedFile[]>): FinalCheckResult {
+  return checkEachLad(expectedLads, present, expectedAssignedFiles, baseName);
+}
+
+/**
+ * The final check of a recipe with files of its own (`outputs.expectedFiles` a list): every expected LAD's folder
+ * holds each of its expected files, non-empty. Nothing is collated for such a recipe, so its folders are its outputs.
+ * @param present per LAD, the files of its folder, named relative to it
+ * @param expectedOf the LAD's expected file names, relative to its folder
+ */
+export function finalCheckOfFolders(expectedLads: readonly string[], present: ReadonlyMap<string, readonly ListedFile[]>, expectedOf: (lad: string) => string[]): FinalCheckResult {
+  return checkEachLad(expectedLads, present, expectedOf, (name) => name);
+}
+
+function checkEachLad(expectedLads: readonly string[], present: ReadonlyMap<string, readonly ListedFile[]>, expectedOf: (lad: string) => string[], keyOf: (name: string) => string): FinalCheckResult {
   const lads = [...new Set(expectedLads)];
   const problems: FinalCheckProblem[] = [];
   for (const lad of lads) {
     const sizes = new Map<string, number>();
-    for (const file of present.get(lad) ?? []) sizes.set(baseName(file.name), file.size);
-    const expected = expectedAssignedFiles(lad);
+    for (const file of present.get(lad) ?? []) sizes.set(keyOf(file.name), file.size);
+    const expected = expectedOf(lad);
     const missing = expected.filter((name) => !sizes.has(name));
     const empty = expected.filter((name) => sizes.has(name) && !isNonEmptySize(sizes.get(name)));
     if (missing.length > 0 || empty.length > 0) problems.push({ lad, missing, empty });

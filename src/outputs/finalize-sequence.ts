@@ -95,7 +95,7 @@ export async function finalizeSequence(req: FinalizeRunRequest, steps: FinalizeS
   });
   const ref: FinalizeRef = { runId, container, pages: verified.pages };
   const { collated } = await steps.collateRunOutputs(ref);
-  await steps.checkRunOutputs({ ...ref, redrive });
+  await steps.checkRunOutputs({ ...ref, redrive, expectedFiles: req.expectedFiles });
   if (req.input.merge2020) await steps.mergeRunTo2020({ ...ref, redrive });
   const traced = await steps.traceRunLineage({ ...ref, input: req.input, ...(req.scheduleId && { scheduleId: req.scheduleId }) });
   const written = await steps.writeRunManifest({

@@ -10,6 +10,7 @@ import {
   expectedAssignedFiles,
   expectedLadFiles,
   finalCheck,
+  finalCheckOfFolders,
   parseOutputFileName,
   regionOf,
 } from '../../src/outputs/contract';
@@ -137,6 +138,26 @@ describe('finalCheck', () => {
       { lad: 'E06000001', missing: ['ass_E06000001_MSOA11_2039.csv'], empty: [] },
       { lad: 'W06000002', missing: expectedAssignedFiles('W06000002'), empty: [] },
       { lad: 'S12000033', missing: [], empty: ['ass_hh_S12000033_OA11_2022.csv'] },
+    ]);
+  });
+});
+
+describe('finalCheckOfFolders (a recipe with files of its own)', () => {
+  const expectedOf = (lad: string) => [`${lad}.csv`, 'logs/run.txt'];
+
+  it("passes when each LAD's folder holds its files non-empty, by their path in the folder", () => {
+    const present = new Map([['E06000001', listing(['E06000001.csv', 'logs/run.txt', 'extra.bin'])]]);
+    assert.deepEqual(finalCheckOfFolders(['E06000001'], present, expectedOf), { ok: true, checkedLads: 1, problems: [] });
+  });
+
+  it('reports what is missing or empty, and does not take a file of another folder for it', () => {
+    const present = new Map([
+      ['E06000001', [...listing(['E06000001.csv']), { name: 'logs/run.txt', size: 0 }]],
+      ['E06000002', listing(['run.txt', 'E06000001.csv'])],
+    ]);
+    assert.deepEqual(finalCheckOfFolders(['E06000001', 'E06000002'], present, expectedOf).problems, [
+      { lad: 'E06000001', missing: [], empty: ['logs/run.txt'] },
+      { lad: 'E06000002', missing: ['E06000002.csv', 'logs/run.txt'], empty: [] },
     ]);
   });
 });

@@ -42,6 +42,8 @@ describe('the run pool over a long run: scale-down, late nodes, finalize', () =>
     assert.equal(target.targetDedicated, 1);
     const summary = await handle.result();
     assert.equal(summary.status, 'completed', JSON.stringify(summary.failures));
+    // The recipe's own expected file is what the final check looks for (not the contract's, which it has none of).
+    assert.deepEqual(summary.finalCheck, { ok: true, problems: 0 });
     const manifest = await manifestOf(summary.container!);
     for (const lad of manifest.lads) {
       assert.equal(lad.attempts.length, 1, `${lad.lad}: one attempt`);

@@ -5,8 +5,9 @@
  * One pass of reads: a retry lists again (a few list calls per 5,000 files).
  */
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
-import { finalCheck, parseOutputFileName, type ListedFile } from '../../outputs/contract';
+import { finalCheck, finalCheckOfFolders, parseOutputFileName, type ListedFile } from '../../outputs/contract';
 import { readManifestForUpdate } from '../redrive-manifest';
+import { expectedFilesOf, type ExpectedFiles } from './verify-outputs';
 import { allEntries, finalCheckBlobOf, listUnder, writeJson, type FinalizeRef } from './workspace';
 
 const REGIONS = ['England', 'Wales', 'Scotland', 'NorthernIreland'] as const;
@@ -14,6 +15,8 @@ const REGIONS = ['England', 'Wales', 'Scotland', 'NorthernIreland'] as const;
 export interface CheckRunOutputsRequest extends FinalizeRef {
   /** A redrive: check the LADs of the original run's manifest. */
   redrive?: boolean;
+  /** What each LAD must deliver; absent (a request of an older worker) or `contract`: the output contract's files. */
+  expectedFiles?: ExpectedFiles;
 }
 
 export interface FinalCheckSummary {
@@ -25,9 +28,9 @@ export interface FinalCheckSummary {
 
 export async function checkRunOutputs(blobs: BlobServiceClient, req: CheckRunOutputsRequest): Promise<FinalCheckSummary> {
   const container = blobs.getContainerClient(req.container);
-  const collated = await collatedFiles(container);
   const expected = req.redrive ? (await readManifestForUpdate(container)).manifest.lads.map((l) => l.lad) : await ladsOf(container, req);
-  const check = finalCheck(expected, collated);
+  const own = req.expectedFiles && req.expectedFiles !== 'contract' ? req.expectedFiles : undefined;
+  const check = own ? finalCheckOfFolders(expected, await ladFolderFiles(container), (lad) => expectedFilesOf(lad, own)) : finalCheck(expected, await collatedFiles(container));
   await writeJson(container, finalCheckBlobOf(req.runId), check);
   return { ok: check.ok, problems: check.problems.length, checkedLads: check.checkedLads };
 }
@@ -43,6 +46,20 @@ export async function collatedFiles(container: ContainerClient): Promise<Map<str
       files.push({ name: `${region}/${file.name}`, size: file.size });
       byLad.set(lad, files);
     }
+  }
+  return byLad;
+}
+
+/** Every LAD folder's files (named relative to it), from one listing of the container; the workspace is not a LAD. */
+async function ladFolderFiles(container: ContainerClient): Promise<Map<string, ListedFile[]>> {
+  const byLad = new Map<string, ListedFile[]>();
+  for (const file of await listUnder(container, '')) {
+    const slash = file.name.indexOf('/');
+    if (slash <= 0 || file.name.startsWith('_spc/')) continue;
+    const lad = file.name.slice(0, slash);
+    const files = byLad.get(lad) ?? [];
+    files.push({ name: file.name.slice(slash + 1), size: file.size });
+    byLad.set(lad, files);
   }
   return byLad;
 }
