@@ -1,12 +1,15 @@
 /**
- * Benchmark of a durable run (not a test): spcRun over N LADs on a pool of M one-slot nodes with 2-second
- * spenser-sim tasks, through the real Temporal dev server and Azurite of the local stack and a local Batch service
- * started here. The worker runs as its own process (`node dist/src/worker.js`) so its peak RSS is its own.
+ * Benchmark of a durable run (not a test): spcRun over N LADs on a pool of M one-slot nodes, through the real
+ * Temporal dev server and Azurite of the local stack and a local Batch service started here. The worker runs as its
+ * own process (`node dist/src/worker.js`) so its peak RSS is its own.
  *
- *   npm run bench:run [-- --lads 1000] [--nodes 10] [--duration-ms 2000] [--poll-ms 1000] [--recipe sim|sleep]
+ *   npm run bench:run [-- --lads 1000] [--lads-file data/lads/spenser_lad_list.csv] [--nodes 10]
+ *                     [--duration-ms 2000] [--poll-ms 1000] [--recipe sim|sleep] [--floor true|false]
  *
- * Prints: makespan against the ideal (ceil(N/M) x duration), Batch requests in all and per LAD (from the local
- * service's admin stats), history events per LAD (parent and child), worker peak RSS.
+ * First it measures the orchestration floor (N bare one-activity workflows, M in flight, on the same server), then
+ * the run. Prints: makespan against max(ideal, floor); pool busy fraction over the run and around each
+ * continue-as-new; Batch requests per LAD (the local service's admin stats); history events per LAD (parent and
+ * child); the largest payload in all the run's histories; worker peak RSS; Temporal server CPU seconds.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,15 +23,32 @@ import { connectClient, startSpcRun } from '../src/client';
 import { loadConfig, loadStackSettings, requireSharedKeys } from '../src/config';
 import { LocalBatchAdminClient } from '../src/local-batch/admin-client';
 import { startLocalBatchService } from '../src/local-batch/server';
+import { parseLadList } from '../src/outputs/lad-lists';
+import { processPaths, recordedProcess } from '../src/stack/processes';
 import { stackUp } from '../src/stack/stack';
+import { measureOrchestrationFloor } from './bench/floor';
+import { largestPayload, type LargestPayload } from './bench/payloads';
+import { cpuSeconds, peakRssKb } from './bench/proc';
+import { busyFraction, span, type Interval } from './bench/timeline';
 
 const ALLOCATION_DELAY_MS = 1000;
 
 async function run(): Promise<void> {
   const { values } = parseArgs({
-    options: { lads: { type: 'string', default: '100' }, nodes: { type: 'string', default: '10' }, 'duration-ms': { type: 'string', default: '2000' }, 'poll-ms': { type: 'string', default: '1000' }, recipe: { type: 'string', default: 'sim' } },
+    options: {
+      lads: { type: 'string' },
+      'lads-file': { type: 'string' },
+      nodes: { type: 'string', default: '10' },
+      'duration-ms': { type: 'string', default: '2000' },
+      'poll-ms': { type: 'string', default: '1000' },
+      recipe: { type: 'string', default: 'sim' },
+      floor: { type: 'string', default: 'true' },
+    },
   });
-  const ladCount = Number(values.lads);
+  const lads = values['lads-file']
+    ? parseLadList(readFileSync(values['lads-file'], 'utf8'), values['lads-file']).slice(0, values.lads ? Number(values.lads) : undefined)
+    : Array.from({ length: Number(values.lads ?? 100) }, (_, i) => `E${String(6_000_001 + i).padStart(8, '0')}`);
+  const ladCount = lads.length;
   const nodes = Number(values.nodes);
   const durationMs = Number(values['duration-ms']);
   const pollMs = Number(values['poll-ms']);
@@ -36,17 +56,28 @@ async function run(): Promise<void> {
   // this machine). `sleep`: a custom recipe that sleeps for the duration and writes one file, to measure the
   // orchestration itself at scale.
   const sleepRecipe = values.recipe === 'sleep';
-  await stackUp(loadStackSettings(), () => undefined);
+  const settings = loadStackSettings();
+  await stackUp(settings, () => undefined);
   const stack = requireSharedKeys(loadConfig());
+  const temporalPid = recordedProcess(processPaths(settings.SPC_STACK_DIR, 'temporal').pidFile)?.pid;
 
   const accountKey = randomBytes(32).toString('base64');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'spc-bench-batch-'));
   const batch = await startLocalBatchService({ port: 0, accountName: 'spcbench', accountKey, dataDir, allocationDelayMs: ALLOCATION_DELAY_MS });
   const admin = new LocalBatchAdminClient(batch.url, accountKey);
   const batchClient = new BatchServiceClient(new BatchSharedKeyCredentials('spcbench', accountKey), batch.url);
+  const client = await connectClient(stack);
   const stamp = Date.now().toString(36);
   const taskQueue = `bench-${stamp}`;
   const runId = `bench-${ladCount}-${stamp}`;
+
+  let floorMs = 0;
+  if (values.floor !== 'false') {
+    console.log(`floor: ${ladCount} bare workflows (one no-op activity each), ${nodes} in flight ...`);
+    floorMs = await measureOrchestrationFloor(client, stack.SPC_TEMPORAL_ADDRESS, stack.SPC_TEMPORAL_NAMESPACE, ladCount, nodes);
+    console.log(`floor: ${(floorMs / 1000).toFixed(1)} s (${(ladCount / (floorMs / 1000)).toFixed(1)} workflows/s)`);
+  }
+
   const env = { ...process.env, ...stack, SPC_TASK_QUEUE: taskQueue, AZURE_BATCH_URL: batch.url, AZURE_BATCH_ACCOUNT: 'spcbench', AZURE_BATCH_KEY: accountKey };
   const worker = spawn(process.execPath, [path.resolve(__dirname, '../src/worker.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   // Start the clock once the worker polls (its start-up bundles the workflow code, a few seconds).
@@ -58,7 +89,6 @@ async function run(): Promise<void> {
     });
     worker.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
   });
-  const client = await connectClient(stack);
   // Ctrl-C or a timeout: stop the worker and the local Batch service (which kills its task processes) first.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -67,8 +97,8 @@ async function run(): Promise<void> {
     });
   }
   try {
-    const lads = Array.from({ length: ladCount }, (_, i) => `E${String(6_000_001 + i).padStart(8, '0')}`);
     console.log(`bench: ${ladCount} LADs, ${nodes} nodes x 1 slot, ${durationMs} ms ${sleepRecipe ? 'sleep' : 'spenser-sim'} tasks, poll ${pollMs} ms; run ${runId}`);
+    const serverCpuBefore = temporalPid ? cpuSeconds(temporalPid) : NaN;
     const started = Date.now();
     const handle = await startSpcRun(
       client,
@@ -86,35 +116,43 @@ async function run(): Promise<void> {
     );
     const summary = await handle.result();
     const makespanMs = Date.now() - started;
+    const serverCpu = temporalPid ? cpuSeconds(temporalPid) - serverCpuBefore : NaN;
     const rssKb = peakRssKb(worker.pid!);
     const stats = await admin.getStats();
 
     const parents: number[] = [];
     const children: number[] = [];
+    const continuedAtMs: number[] = [];
+    let largest: LargestPayload & { workflowType: string } = { bytes: 0, eventType: '', workflowType: '' };
     for await (const wf of client.workflow.list({ query: `SpcRunId = '${runId}'` })) {
-      const events = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events?.length ?? 0;
-      (wf.type === 'spcRun' ? parents : children).push(events);
+      const events = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events ?? [];
+      (wf.type === 'spcRun' ? parents : children).push(events.length);
+      if (wf.type === 'spcRun' && wf.status.name === 'CONTINUED_AS_NEW' && wf.closeTime) continuedAtMs.push(wf.closeTime.getTime());
+      const inThis = largestPayload(events);
+      if (inThis.bytes > largest.bytes) largest = { ...inThis, workflowType: wf.type };
     }
-    const tasks = await batchClient.task.list(`spc-${runId}`, { taskListOptions: { select: 'id,executionInfo' } });
-    const all = [...tasks];
-    for (let next = tasks.odatanextLink; next; ) {
-      const page = await batchClient.task.listNext(next);
-      all.push(...page);
-      next = page.odatanextLink;
-    }
-    const startsMs = all.map((t) => new Date(t.executionInfo!.startTime!).getTime());
-    const endsMs = all.map((t) => new Date(t.executionInfo!.endTime!).getTime());
-    const onNodeMs = startsMs.map((start, i) => endsMs[i] - start);
+    const tasks = await listAllTasks(batchClient, `spc-${runId}`);
+    const timeline: Interval[] = tasks.map((t) => ({ startMs: new Date(t.executionInfo!.startTime!).getTime(), endMs: new Date(t.executionInfo!.endTime!).getTime() }));
+    const onPool = span(timeline);
     const ideal = Math.ceil(ladCount / nodes) * durationMs;
+    const bound = Math.max(ideal + ALLOCATION_DELAY_MS, floorMs);
+    // Around a continue-as-new: the pool should not notice it. A window of two task durations or four polls each side.
+    const aroundMs = Math.max(2 * durationMs, 4 * pollMs);
+    const aroundContinues = continuedAtMs.sort((a, b) => a - b).map((at) => busyFraction(timeline, nodes, at - aroundMs, at + aroundMs));
     const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+    const pct = (f: number) => `${(f * 100).toFixed(1)}%`;
     const ops = Object.entries(stats.requests).sort((a, b) => b[1].count - a[1].count).map(([op, s]) => `${op} ${s.count}`).join(', ');
+    const onNodeMs = timeline.map((t) => t.endMs - t.startMs);
     console.log(`status: ${summary.status} (${summary.counts.succeeded}/${summary.counts.total} succeeded, final check ${summary.finalCheck?.ok ? 'ok' : 'FAILED'})`);
-    console.log(`makespan (start -> summary): ${(makespanMs / 1000).toFixed(1)} s; ideal ceil(${ladCount}/${nodes}) x ${durationMs / 1000} s = ${ideal / 1000} s, + pool allocation ${ALLOCATION_DELAY_MS / 1000} s => ${((makespanMs / (ideal + ALLOCATION_DELAY_MS) - 1) * 100).toFixed(0)}% over`);
-    console.log(`Batch makespan (first task start -> last task end): ${((Math.max(...endsMs) - Math.min(...startsMs)) / 1000).toFixed(1)} s; task time on node mean ${(sum(onNodeMs) / onNodeMs.length / 1000).toFixed(2)} s, max ${(Math.max(...onNodeMs) / 1000).toFixed(2)} s (the local Batch service and Azurite share the 2 cores)`);
-    console.log(`finalize (manifest, collation, final check, cleanup): ${((Date.parse(summary.finishedAt) - Math.max(...endsMs)) / 1000).toFixed(1)} s after the last task ended`);
+    console.log(`makespan (start -> summary): ${(makespanMs / 1000).toFixed(1)} s; ideal ceil(${ladCount}/${nodes}) x ${durationMs / 1000} s + pool allocation ${ALLOCATION_DELAY_MS / 1000} s = ${(ideal + ALLOCATION_DELAY_MS) / 1000} s; floor ${(floorMs / 1000).toFixed(1)} s => ${(makespanMs / bound).toFixed(2)} x max(ideal, floor)`);
+    console.log(`pool busy: ${pct(busyFraction(timeline, nodes, onPool.startMs, onPool.endMs))} of ${nodes} slots from first task start to last task end (${((onPool.endMs - onPool.startMs) / 1000).toFixed(1)} s); task time on node mean ${(sum(onNodeMs) / onNodeMs.length / 1000).toFixed(2)} s, max ${(Math.max(...onNodeMs) / 1000).toFixed(2)} s`);
+    console.log(`continue-as-new: ${continuedAtMs.length}; pool busy within ${aroundMs / 1000} s of each: ${aroundContinues.map(pct).join(', ') || '-'}${aroundContinues.length ? ` (min ${pct(Math.min(...aroundContinues))})` : ''}`);
+    console.log(`finalize (manifest, collation, final check, cleanup): ${((Date.parse(summary.finishedAt) - onPool.endMs) / 1000).toFixed(1)} s after the last task ended`);
     console.log(`Batch requests: ${stats.total} in all, ${(stats.total / ladCount).toFixed(2)} per LAD (${ops})`);
     console.log(`history events per LAD: parent ${(sum(parents) / ladCount).toFixed(1)} (${parents.length} run(s), ${sum(parents)} events), child mean ${(sum(children) / children.length).toFixed(1)} max ${Math.max(...children)}`);
+    console.log(`largest payload: ${(largest.bytes / 1024).toFixed(1)} KiB (${largest.workflowType} ${largest.eventType})`);
     console.log(`worker peak RSS: ${(rssKb / 1024).toFixed(0)} MiB`);
+    console.log(`Temporal server CPU: ${serverCpu.toFixed(1)} s during the run (${(serverCpu / (makespanMs / 1000)).toFixed(2)} cores on average)`);
   } finally {
     worker.kill('SIGTERM');
     await client.connection.close();
@@ -124,10 +162,15 @@ async function run(): Promise<void> {
   }
 }
 
-/** VmHWM (peak resident set) of a process, in KiB, from /proc. */
-function peakRssKb(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) : NaN;
+async function listAllTasks(batchClient: BatchServiceClient, jobId: string) {
+  const first = await batchClient.task.list(jobId, { taskListOptions: { select: 'id,executionInfo' } });
+  const all = [...first];
+  for (let next = first.odatanextLink; next; ) {
+    const page = await batchClient.task.listNext(next);
+    all.push(...page);
+    next = page.odatanextLink;
+  }
+  return all;
 }
 
 run().catch((err: unknown) => {
