@@ -33,7 +33,8 @@ if ! compgen -G "$prefix/installed-*" >/dev/null; then
   log "the start task has not installed SPENSER under $prefix" >&2
   exit 1
 fi
-log "using $(tr '\n' ' ' <"$(compgen -G "$prefix/installed-*" | head -n 1)")"
+marker="$(compgen -G "$prefix/installed-*" | head -n 1)"
+log "using $(tr '\n' ' ' <"$marker")"
 # What `source venv/bin/activate` does, without sourcing a script under `set -u`.
 export VIRTUAL_ENV="$prefix/venv"
 export PATH="$VIRTUAL_ENV/bin:$PATH"
@@ -56,7 +57,7 @@ done
 # scripts, so each task works on its own copy of the two pipeline repositories (small: scripts and configs).
 work="$PWD/spenser-work"
 out="$PWD/output"
-rm -rf "$work" "$out"
+rm -rf "$work" "$out" provenance
 mkdir -p "$work" "$out"
 cp -R "$prefix/src/household_microsynth" "$prefix/src/microsimulation" "$work/"
 mkdir -p "$work/microsimulation/config"
@@ -110,4 +111,7 @@ if ((missing > 0)); then
   exit 1
 fi
 rm -rf "$work"
+# What ran, for the run's manifest: the install marker (recipe version, Python, each package's commit).
+mkdir -p provenance
+cp "$marker" provenance/spenser-install.txt
 log "done: ${#expected[@]} files in $out ($(du -sh "$out" | cut -f1))"

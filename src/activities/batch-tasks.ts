@@ -17,6 +17,7 @@ import { batchSignal } from './clients';
 import { clearLadFolder } from './lad-folder';
 import { BATCH_AUTH, BATCH_AUTH_MIDRUN, codeOf, mapped, messageOf, statusOf, toFailure } from './errors';
 import type { Scrubber } from './scrub';
+import { PROVENANCE_FOLDER, provenancePrefixOf } from '../outputs/provenance';
 import { outputContainer, readUrl } from './sas';
 import type { TaskPoller, TaskSnapshot } from './task-poller';
 
@@ -168,17 +169,16 @@ async function submitTask(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId:
   // as the pool has room) and outputs writable until it ends, a Spot requeue included.
   const validityMs = req.taskMs + deps.taskSasMarginMs;
   const resourceFiles = await resourceFilesOf(deps.blobs, req.container, spec.inputFiles, validityMs);
+  const container = await outputContainer(deps.blobs, req.container, validityMs, deps.outputIdentity);
   const task: BatchServiceModels.TaskAddParameter = {
     id: taskId,
     displayName: `${req.runId} ${req.lad} attempt ${req.attempt}`,
     commandLine: spec.commandLine,
     resourceFiles,
     outputFiles: [
-      {
-        filePattern: spec.outputPattern,
-        destination: { container: { ...(await outputContainer(deps.blobs, req.container, validityMs, deps.outputIdentity)), path: req.lad } },
-        uploadOptions: { uploadCondition: 'tasksuccess' },
-      },
+      { filePattern: spec.outputPattern, destination: { container: { ...container, path: req.lad } }, uploadOptions: { uploadCondition: 'tasksuccess' } },
+      // What the task says it ran (installed commits, interpreter): finalize records each distinct one in the manifest.
+      { filePattern: `${PROVENANCE_FOLDER}/*`, destination: { container: { ...container, path: provenancePrefixOf(req.lad) } }, uploadOptions: { uploadCondition: 'tasksuccess' } },
     ],
     environmentSettings: [
       { name: 'SPC_RUN_ID', value: req.runId },

@@ -8,6 +8,7 @@
  */
 import * as path from 'node:path';
 import { LAD_CODE_REGEX, SPENSER_CONFIG_NAMES, type InputFile, type Recipe } from '../schemas/run-input';
+import { PROVENANCE_FOLDER } from '../outputs/provenance';
 
 /** The repository root: dist/src/recipes -> ../../.. ; src/recipes -> ../.. */
 const packageRoot = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
@@ -147,6 +148,7 @@ export function recipeTask(recipe: Recipe, lad: string, attempt: number): TaskSp
       const args = [
         `--lad ${lad}`,
         '--out output',
+        `--provenance ${PROVENANCE_FOLDER}`,
         `--attempt ${attempt}`,
         `--duration-ms ${Math.trunc(o.durationMs)}`,
         `--scale ${Number(o.scale)}`,

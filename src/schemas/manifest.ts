@@ -44,12 +44,21 @@ export const ManifestSchema = z.object({
       error: z.string().optional(),
       /** The redrive run that last re-ran this LAD (its attempts follow the original's). */
       redriveRunId: z.string().optional(),
+      /** The id of the provenance its task left (see `provenance`). */
+      provenance: z.string().optional(),
     }),
   ),
   /** Redrives of this run, oldest first: which LADs each re-ran and how they ended. */
   redrives: z.array(z.object({ runId: z.string(), at: z.string(), lads: z.array(z.object({ lad: z.string(), status: LadStatusSchema })) })).optional(),
   collated: z.number().int(),
   lineage: LineageSchema.optional(),
+  /**
+   * What the tasks said they ran (their `provenance/` files, e.g. the spenser recipe's installed commits), one entry
+   * per distinct file, the most common first; `id` is a hash of the content, equal on two nights that ran the same.
+   */
+  provenance: z.array(z.object({ id: z.string(), file: z.string(), lads: z.number().int(), content: z.record(z.string(), z.string()) })).optional(),
+  /** Distinct provenance files beyond the 20 read. */
+  provenanceOmitted: z.number().int().optional(),
   diff: ReportDiffSchema.optional(),
   /** Present when the run merged to 2020 LADs; `finalCheck` then covers the 2020 list. */
   merge2020: Merge2020Schema.optional(),

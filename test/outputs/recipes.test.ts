@@ -121,7 +121,9 @@ describe('recipes/spenser', () => {
     const result = await run('bash', [runLad, 'E06000001'], { cwd, env: env(shared, log, { NO_CACHE: 'inherited' }) });
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(readdirSync(path.join(cwd, 'output')).sort(), expectedLadFiles('E06000001').sort());
-    assert.deepEqual(readdirSync(cwd).sort(), [...CONFIGS, 'output'].sort(), 'the work copy is removed');
+    assert.deepEqual(readdirSync(cwd).sort(), [...CONFIGS, 'output', 'provenance'].sort(), 'the work copy is removed');
+    // The node's install marker goes with the outputs, for the manifest's provenance.
+    assert.equal(readFileSync(path.join(cwd, 'provenance/spenser-install.txt'), 'utf8'), readFileSync(path.join(shared, 'spenser/installed-3'), 'utf8'));
     const config = (name: string): string => digestOf(path.join(recipesDir, 'config', `${name}.json`));
     assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), [
       'household_microsynth scripts/run_microsynth.py E06000001 OA11 key=set NO_CACHE=false',

@@ -33,6 +33,12 @@ describe('spcRun happy path over 20 LADs', () => {
     const container = env.blobs.getContainerClient(summary.container!);
     const manifest = ManifestSchema.parse(JSON.parse((await container.getBlobClient('manifest.json').downloadToBuffer()).toString('utf8')));
     assert.deepEqual(manifest.lads.map((l) => l.lad).sort(), [...lads].sort());
+    // Every task said what ran; the same on all 20, so one provenance entry.
+    assert.equal(manifest.provenance?.length, 1, JSON.stringify(manifest.provenance));
+    const [ran] = manifest.provenance!;
+    assert.deepEqual([ran.file, ran.lads, ran.content.recipe, ran.content.scale], ['spenser-sim.txt', 20, 'spenser-sim', '0.01']);
+    assert.match(ran.content.node, /^v\d+\./);
+    assert.ok(manifest.lads.every((l) => l.provenance === manifest.provenance![0].id));
     for (const entry of manifest.lads) {
       assert.equal(entry.status, 'succeeded');
       assert.equal(entry.outputsOk, true);

@@ -76,7 +76,7 @@ describe('recipe registry', () => {
     const task = recipeTask(recipe, 'E06000001', 3);
     assert.equal(
       task.commandLine,
-      "/bin/bash -c 'node spenser-sim.js --lad E06000001 --out output --attempt 3 --duration-ms 2000 --scale 0.05 --fail-probability 0 --fail-attempts 2'",
+      "/bin/bash -c 'node spenser-sim.js --lad E06000001 --out output --provenance provenance --attempt 3 --duration-ms 2000 --scale 0.05 --fail-probability 0 --fail-attempts 2'",
     );
     assert.equal(task.outputPattern, 'output/*.csv');
   });

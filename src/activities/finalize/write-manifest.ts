@@ -15,6 +15,7 @@ import { statusOf, toFailure } from '../errors';
 import { writeLineagePointer, type RunDiff } from '../lineage';
 import { mergeRedrive, readManifestForUpdate } from '../redrive-manifest';
 import type { StepProgress } from './progress';
+import { readRunProvenance } from './provenance';
 import { allEntries, diffBlobOf, finalCheckBlobOf, merge2020BlobOf, readJson, type DiffPage, type FinalizeRef, type ManifestEntry, type Merge2020Record } from './workspace';
 
 export interface WriteRunManifestRequest extends FinalizeRef {
@@ -55,6 +56,11 @@ export async function writeRunManifest(blobs: BlobServiceClient, req: WriteRunMa
   const manifest: Manifest = original
     ? mergeRedrive(original.manifest, { runId: req.runId, at: writtenAt, entries, collated: original.manifest.collated + req.collated, finalCheck: check })
     : { runId: req.runId, jobId: req.jobId, poolId: req.poolId, container: req.container, writtenAt, lads: entries, collated: req.collated, lineage: req.lineage, ...(diff && { diff }), finalCheck: check };
+  const provenance = await readRunProvenance(container);
+  if (provenance.entries.length > 0) {
+    Object.assign(manifest, { provenance: provenance.entries, ...(provenance.omitted > 0 && { provenanceOmitted: provenance.omitted }) });
+    manifest.lads = manifest.lads.map((entry) => (provenance.byLad.has(entry.lad) ? { ...entry, provenance: provenance.byLad.get(entry.lad) } : entry));
+  }
   if (req.merge2020) {
     const merged = await readJson<Merge2020Record>(container, merge2020BlobOf(req.runId));
     Object.assign(manifest, { finalCheck: merged.check, merge2020: merged.merge });

@@ -51,6 +51,8 @@ export interface SimOptions {
   scale: number;
   /** When set, mixed into every generated value, so outputs differ from the default run. */
   vary?: string;
+  /** When set, a folder to leave what ran in (the recipe's task passes `provenance`, which Batch uploads). */
+  provenance?: string;
 }
 
 class UsageError extends Error {}
@@ -81,6 +83,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
         attempt: { type: 'string' },
         scale: { type: 'string' },
         vary: { type: 'string' },
+        provenance: { type: 'string' },
       },
     }));
   } catch (err) {
@@ -103,6 +106,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
     attempt: numberOption(str('attempt'), 'attempt', 1, (n) => isInt(n) && n >= 1, 'an integer >= 1'),
     scale: numberOption(str('scale'), 'scale', 1, (n) => n > 0 && n <= 1000, 'a number in (0, 1000]'),
     vary: str('vary'),
+    provenance: str('provenance'),
   };
 }
 
@@ -377,6 +381,11 @@ export async function runSim(o: SimOptions): Promise<number> {
       bytes += Buffer.byteLength(content);
     }
     await sleep(Math.max(0, deadline - Date.now()));
+  }
+  // What ran, for the run's manifest (the same on every LAD of a run, so it is one entry there).
+  if (o.provenance) {
+    mkdirSync(o.provenance, { recursive: true });
+    writeFileSync(join(o.provenance, 'spenser-sim.txt'), `recipe=spenser-sim\nnode=${process.version}\nscale=${o.scale}\n`);
   }
   console.log(`spenser-sim: wrote ${written} files (${bytes} bytes) to ${o.out} in ${Date.now() - started} ms`);
   return 0;
