@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Engine } from './engine';
 import { baseEnvironment, killRecordedGroup, type ProcessHandle } from './executor';
-import { completeTaskOnNodeRemoval } from './task-runner';
+import { completeTaskOnNodeRemoval, forgetNodeFiles } from './task-runner';
 import { downloadResourceFiles, TransferError } from './transfers';
 import type { NodeRecord, PoolRecord } from './types';
 import { isoTime } from './wire';
@@ -226,6 +226,7 @@ function dropNode(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
   killStartTask(node);
   pool.nodes.delete(node.id);
   engine.discardDir(engine.nodeRoot(node));
+  forgetNodeFiles(engine, node);
   engine.touchPool(pool);
 }
 
@@ -274,6 +275,7 @@ export function preemptNode(engine: Engine, pool: PoolRecord, node: NodeRecord):
   boots.delete(node);
   // Local data is lost; the rename frees the path at once, so the next boot never races the removal.
   engine.discardDir(engine.nodeRoot(node));
+  forgetNodeFiles(engine, node);
   engine.touchPool(pool, false);
   engine.later(engine.options.allocationDelayMs, () => {
     if (pool.nodes.get(node.id) !== node || node.state !== 'preempted') return;

@@ -137,10 +137,9 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
     }
     if (attempt.abandoned) return;
   }
-  // The task's folder belongs to the user it runs as, downloaded inputs included (as on a node). Given again on every
-  // start: a requeue after a Spot eviction finds a folder made again by root on the same node id.
+  // The task's folder belongs to the user it runs as, downloaded inputs included (as on a node); a retry reuses it.
   const user = runAs(rec.wire.userIdentity, engine.nonadminUser);
-  if (user) {
+  if (user && !rec.prepared) {
     await giveTree(taskDir, user);
     if (attempt.abandoned || engine.closed) return;
   }
@@ -328,6 +327,21 @@ export function cleanupTaskDir(engine: Engine, rec: TaskRecord): void {
   rec.taskDir = undefined;
   rec.cleanedUp = true;
   engine.touchTask(rec);
+}
+
+/**
+ * The node's local files are gone (preemption, removal): every task that ran there forgets its folder, so a rerun on
+ * the node that comes back under the same id makes it again, downloads its resource files and gives it to its user.
+ */
+export function forgetNodeFiles(engine: Engine, node: NodeRecord): void {
+  const root = engine.nodeRoot(node) + path.sep;
+  for (const rec of engine.tasks.values()) {
+    if (!rec.taskDir?.startsWith(root)) continue;
+    cancelRetention(engine, rec);
+    rec.taskDir = undefined;
+    rec.prepared = false;
+    engine.touchTask(rec);
+  }
 }
 
 /** Takes every task off a node that is going away: requeue (counted), terminate, or recover (uncounted requeue). */
