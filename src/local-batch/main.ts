@@ -2,9 +2,9 @@ import * as path from 'node:path';
 import { LOCAL_BATCH_ACCOUNT, loadStackSettings } from '../config';
 import { readLocalEntra, tokenIssuerOf } from '../stack/entra';
 import { ensureLocalSecrets } from '../stack/secrets';
-import { FaultSettingsSchema } from './faults';
-import { QuotasSchema } from './quotas';
-import { startLocalBatchService } from './server';
+import { FaultSettingsSchema } from './http/faults';
+import { QuotasSchema } from './model/quotas';
+import { startLocalBatchService } from './http/server';
 
 /**
  * Entry point of the `batch` stack service. Reads SPC_BATCH_PORT and SPC_STACK_DIR (via the stack settings), the

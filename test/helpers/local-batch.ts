@@ -6,9 +6,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LocalBatchAdminClient } from '../../src/local-batch/admin-client';
-import type { FaultSettings } from '../../src/local-batch/faults';
-import type { QuotaSettings } from '../../src/local-batch/quotas';
-import { startLocalBatchService, type LocalBatchService } from '../../src/local-batch/server';
+import type { FaultSettings } from '../../src/local-batch/http/faults';
+import type { QuotaSettings } from '../../src/local-batch/model/quotas';
+import { startLocalBatchService, type LocalBatchService } from '../../src/local-batch/http/server';
 import { LOCAL_BATCH_ACCOUNT, loadStackSettings } from '../../src/config';
 import { ensureLocalSecrets } from '../../src/stack/secrets';
 

@@ -3,8 +3,8 @@ import { appendFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { hasWildcard, matchFiles } from './glob';
-import type { FailureInfo } from './types';
-import type { OutputFile, ResourceFile } from './wire-schemas';
+import type { FailureInfo } from '../model/types';
+import type { OutputFile, ResourceFile } from '../http/wire-schemas';
 
 /** Resource-file downloads and output-file uploads, with the failure info the service reports for them. */
 export class TransferError extends Error {

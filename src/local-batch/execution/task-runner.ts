@@ -1,11 +1,10 @@
 import * as path from 'node:path';
-import type { Attempt, Engine } from './engine';
+import type { Attempt, Engine } from '../model/engine';
 import { baseEnvironment } from './executor';
-import { checkAllTasksComplete } from './job-lifecycle';
-import { finishLeavingNode, rebootNode, setNodeState } from './nodes';
+import { setNodeState } from '../model/node-state';
 import { downloadResourceFiles, TransferError, uploadOutputFiles } from './transfers';
-import { taskKey, type FailureInfo, type NodeRecord, type PoolRecord, type TaskRecord } from './types';
-import { isoTime, parseDuration, UNLIMITED_MS } from './wire';
+import { taskKey, type FailureInfo, type NodeRecord, type PoolRecord, type TaskRecord } from '../model/types';
+import { isoTime, parseDuration, UNLIMITED_MS } from '../http/wire';
 import { makeDirs } from './task-dirs';
 import { giveTree, runAs } from './task-users';
 
@@ -233,8 +232,11 @@ export function releaseSlot(engine: Engine, rec: TaskRecord): void {
   node.running.delete(key);
   node.usedSlots -= slots;
   if (node.state === 'running' && node.usedSlots === 0) setNodeState(node, 'idle');
-  if (node.leaving && node.running.size === 0) finishLeavingNode(engine, pool, node);
-  else if (node.rebootPending && node.running.size === 0) rebootNode(engine, pool, node, 'requeue');
+  // A node waiting for its last task (to leave the pool or reboot) is settled by the next pass (scheduler.ts).
+  if ((node.leaving || node.rebootPending) && node.running.size === 0) {
+    engine.settle.nodes.add(node);
+    engine.kick();
+  }
   engine.touchPool(pool, false);
 }
 
@@ -265,8 +267,9 @@ export function completeTask(engine: Engine, rec: TaskRecord, outcome: { exitCod
   if (placed && info.result === 'success') placed.node.totalTasksSucceeded++;
   engine.setTaskState(rec, 'completed');
   scheduleRetention(engine, rec);
+  // The job's onAllTasksComplete is checked by the next pass (scheduler.ts).
+  engine.settle.jobs.add(rec.jobId);
   engine.kick();
-  checkAllTasksComplete(engine, rec.jobId);
 }
 
 /** Kills the running attempt (if any) and completes the task with `failureInfo`: terminate, wall-clock, job terminate. */

@@ -1,4 +1,4 @@
-import type { OutputFile, ResourceFile, StartTask, UserIdentity } from './wire-schemas';
+import type { OutputFile, ResourceFile, StartTask, UserIdentity } from '../http/wire-schemas';
 
 /** Entity states on the wire (lowercase, as the service sends them). */
 export type TaskState = 'active' | 'preparing' | 'running' | 'completed';

@@ -1,12 +1,13 @@
 import * as path from 'node:path';
 import type { Engine } from './engine';
-import { baseEnvironment, killRecordedGroup, type ProcessHandle } from './executor';
-import { completeTaskOnNodeRemoval, forgetNodeFiles } from './task-runner';
-import { downloadResourceFiles, TransferError } from './transfers';
+import { baseEnvironment, killRecordedGroup, type ProcessHandle } from '../execution/executor';
+import { completeTaskOnNodeRemoval, forgetNodeFiles } from '../execution/task-runner';
+import { downloadResourceFiles, TransferError } from '../execution/transfers';
+import { setNodeState } from './node-state';
 import type { NodeRecord, PoolRecord } from './types';
-import { isoTime } from './wire';
-import { makeDirs } from './task-dirs';
-import { runAs, giveTree, shareDirs } from './task-users';
+import { isoTime } from '../http/wire';
+import { makeDirs } from '../execution/task-dirs';
+import { runAs, giveTree, shareDirs } from '../execution/task-users';
 
 /**
  * Simulated compute nodes: allocation, the pool start task (once per node boot), removal on shrink or pool delete
@@ -30,17 +31,6 @@ export function killStartTasks(engine: Engine): void {
 function newNodeId(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase();
   return `tvm-${1000000000 + process.pid}_${++nodeCounter}-${stamp}`;
-}
-
-export function setNodeState(node: NodeRecord, state: NodeRecord['state']): void {
-  if (node.state === state) return;
-  node.state = state;
-  node.stateTransitionTime = isoTime();
-}
-
-/** Whether the scheduler may place tasks on this node. */
-export function nodeAcceptsTasks(node: NodeRecord): boolean {
-  return (node.state === 'idle' || node.state === 'running') && !node.leaving && !node.schedulingDisabled && !node.rebootPending;
 }
 
 export function addNode(engine: Engine, pool: PoolRecord, isDedicated: boolean): NodeRecord {
