@@ -126,7 +126,7 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
   if (attempt.abandoned || engine.closed) return;
   if (!rec.prepared && rec.wire.resourceFiles?.length) {
     try {
-      await downloadResourceFiles(wd, rec.wire.resourceFiles);
+      await downloadResourceFiles(wd, rec.wire.resourceFiles, engine.options.storage);
     } catch (err) {
       if (attempt.abandoned) return;
       // A pre-processing error: completes without an exit code, never retried.
@@ -212,7 +212,7 @@ async function afterExit(engine: Engine, rec: TaskRecord, node: NodeRecord, atte
     };
   }
   if (rec.wire.outputFiles?.length && rec.taskDir) {
-    const uploadFailure = await uploadOutputFiles(rec.taskDir, path.join(rec.taskDir, 'wd'), rec.wire.outputFiles, exitCode === 0).catch(
+    const uploadFailure = await uploadOutputFiles(rec.taskDir, path.join(rec.taskDir, 'wd'), rec.wire.outputFiles, exitCode === 0, engine.options.storage).catch(
       (err: Error): FailureInfo => ({ category: 'servererror', code: 'FileUploadMiscError', message: err.message }),
     );
     if (attempt.abandoned || engine.closed) return;

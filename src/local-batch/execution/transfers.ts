@@ -3,6 +3,7 @@ import { appendFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { hasWildcard, matchFiles } from './glob';
+import { localBlobUrl, type EmulatedStorage } from './storage-urls';
 import type { FailureInfo } from '../model/types';
 import type { OutputFile, ResourceFile } from '../http/wire-schemas';
 
@@ -51,14 +52,18 @@ async function saveFrom(url: string, target: string, fileMode: string | undefine
   chmodSync(target, parseInt(fileMode ?? '0770', 8));
 }
 
-/** Downloads every resource file into `wd`; throws TransferError with the service's failure info. */
-export async function downloadResourceFiles(wd: string, files: ResourceFile[] | undefined): Promise<void> {
+/**
+ * Downloads every resource file into `wd`; throws TransferError with the service's failure info. URLs of the emulated
+ * storage account's Azure host are fetched from its local endpoint.
+ */
+export async function downloadResourceFiles(wd: string, files: ResourceFile[] | undefined, storage?: EmulatedStorage): Promise<void> {
   for (const file of files ?? []) {
     if (file.httpUrl) {
-      await saveFrom(file.httpUrl, safeTarget(wd, file.filePath!), file.fileMode);
+      await saveFrom(localBlobUrl(file.httpUrl, storage), safeTarget(wd, file.filePath!), file.fileMode);
     } else if (file.storageContainerUrl) {
-      const container = new ContainerClient(file.storageContainerUrl);
-      const base = url(file.storageContainerUrl);
+      const containerUrl = localBlobUrl(file.storageContainerUrl, storage);
+      const container = new ContainerClient(containerUrl);
+      const base = url(containerUrl);
       try {
         for await (const blob of container.listBlobsFlat({ prefix: file.blobPrefix })) {
           const target = safeTarget(wd, path.join(file.filePath ?? '', blob.name));
@@ -87,7 +92,13 @@ function conditionMet(condition: OutputFile['uploadOptions']['uploadCondition'],
  * Uploads the task's output files (patterns relative to `wd`; stdout/stderr are one level up). Returns the failure
  * info of the first failed upload, after trying them all; logs go to fileuploadout.txt / fileuploaderr.txt.
  */
-export async function uploadOutputFiles(taskDir: string, wd: string, outputs: OutputFile[] | undefined, succeeded: boolean): Promise<FailureInfo | undefined> {
+export async function uploadOutputFiles(
+  taskDir: string,
+  wd: string,
+  outputs: OutputFile[] | undefined,
+  succeeded: boolean,
+  storage?: EmulatedStorage,
+): Promise<FailureInfo | undefined> {
   let failure: FailureInfo | undefined;
   const out = path.join(taskDir, 'fileuploadout.txt');
   const errLog = path.join(taskDir, 'fileuploaderr.txt');
@@ -95,7 +106,7 @@ export async function uploadOutputFiles(taskDir: string, wd: string, outputs: Ou
   for (const output of outputs ?? []) {
     if (!conditionMet(output.uploadOptions.uploadCondition, succeeded)) continue;
     const destination = output.destination.container;
-    const container = new ContainerClient(destination.containerUrl);
+    const container = new ContainerClient(localBlobUrl(destination.containerUrl, storage));
     const wildcard = hasWildcard(output.filePattern);
     const headers = Object.fromEntries((destination.uploadHeaders ?? []).map((h) => [h.name.toLowerCase(), h.value ?? '']));
     for (const match of await matchFiles(wd, output.filePattern)) {

@@ -7,6 +7,7 @@ import { Engine } from '../model/engine';
 import { BatchError } from './errors';
 import type { FaultSettings } from './faults';
 import type { QuotaSettings } from '../model/quotas';
+import type { EmulatedStorage } from '../execution/storage-urls';
 import { watchSpotEvictions } from '../execution/spot-eviction';
 import { fileRoutes } from '../execution/files';
 import { errorReply, newRequestId, parseQuery, readBody, send, type Reply, type Request } from './request-reply';
@@ -55,6 +56,11 @@ export interface LocalBatchOptions {
   quotas?: QuotaSettings;
   /** When the service runs as root: the account nonadmin tasks run as. @default 'nobody' */
   taskUser?: string;
+  /**
+   * The storage account the stack emulates (Azurite): resource and output URLs naming
+   * `https://<accountName>.blob.core.windows.net/...` go to its local `blobEndpoint`, SAS kept.
+   */
+  storage?: EmulatedStorage;
 }
 
 export interface LocalBatchService {
@@ -173,6 +179,7 @@ export async function startLocalBatchService(o: LocalBatchOptions): Promise<Loca
     faults: o.faults,
     quotas: o.quotas,
     taskUser: o.taskUser,
+    storage: o.storage,
   });
   restoreState(engine);
   const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {

@@ -4,6 +4,7 @@ import type { FaultSettings } from '../http/faults';
 import { Faults } from '../http/faults';
 import { applyQuotas, type QuotaSettings, type Quotas } from './quotas';
 import type { ProcessHandle } from '../execution/executor';
+import type { EmulatedStorage } from '../execution/storage-urls';
 import { ProcessPool } from '../execution/process-pool';
 import { schedulePass } from '../execution/scheduler';
 import { Stats } from '../http/stats';
@@ -24,6 +25,8 @@ export interface EngineOptions {
   quotas?: QuotaSettings;
   /** The account nonadmin tasks run as when the service is root (default `nobody`); see task-users.ts. */
   taskUser?: string;
+  /** The storage account the stack emulates; its Azure URLs are mapped to the local endpoint (storage-urls.ts). */
+  storage?: EmulatedStorage;
 }
 
 /** What the running task attempt holds; `abandoned` once something else (terminate, requeue, kill) took over. */

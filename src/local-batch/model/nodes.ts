@@ -150,7 +150,7 @@ async function runStartTask(engine: Engine, pool: PoolRecord, node: NodeRecord, 
   };
   if (first && startTask.resourceFiles?.length) {
     try {
-      await downloadResourceFiles(wd, startTask.resourceFiles);
+      await downloadResourceFiles(wd, startTask.resourceFiles, engine.options.storage);
     } catch (err) {
       finish(undefined, err instanceof TransferError ? err.failureInfo : { category: 'servererror', code: 'ResourceFileDownloadError', message: String(err) });
       return;
