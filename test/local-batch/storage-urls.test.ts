@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig, requireSharedKeys } from '../../src/config';
 import { localBlobUrl } from '../../src/local-batch/execution/storage-urls';
+import { jsSignedRequest } from '../helpers/batch-raw';
 import { azureFormUrl, readTaskFile, stackStorage, startTestBatch, waitForNodes, waitForTask, type TestBatch } from '../helpers/local-batch';
 import { uniqueId } from '../helpers/stack';
 
@@ -71,5 +72,49 @@ describe('local Batch transfers by Azure URLs (through Azurite)', () => {
     assert.equal(task.executionInfo?.result, 'success', JSON.stringify(task.executionInfo));
     assert.equal((await output.getBlobClient('out/result.txt').downloadToBuffer()).toString('utf8'), 'single\na\n');
     assert.equal(await readTaskFile(b.client, jobId, 'az', 'wd/result.txt'), 'single\na\n');
+  });
+
+  it('transfers by the pool identity (identityReference) need no SAS; an identity not assigned to the pool fails the task', async () => {
+    const identity = '/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/spc-out';
+    const other = identity.replace('spc-out', 'not-on-the-pool');
+    const idPool = uniqueId('id-pool');
+    const added = await jsSignedRequest(b.service.url, b.accountName, b.accountKey, {
+      method: 'POST',
+      path: '/pools',
+      body: JSON.stringify({ id: idPool, vmSize: 'standard_d2s_v3', targetDedicatedNodes: 1, identity: { type: 'UserAssigned', userAssignedIdentities: [{ resourceId: identity }] } }),
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.json));
+    assert.deepEqual((await b.client.pool.get(idPool)).identity?.userAssignedIdentities?.map((i) => i.resourceId), [identity]);
+    await waitForNodes(b.client, idPool, 1);
+    const jobId = uniqueId('job');
+    await b.client.job.add({ id: jobId, poolInfo: { poolId: idPool } });
+    // No SAS anywhere: the product's form (the local endpoint) for outputs, the Azure form for the input.
+    const bareInput = azureFormUrl(input.getBlobClient('single.txt').url);
+    const task = (id: string, resourceId: string) => ({
+      id,
+      commandLine: "/bin/sh -c 'cp single.txt out.txt'",
+      resourceFiles: [{ httpUrl: bareInput, filePath: 'single.txt', identityReference: { resourceId: identity } }],
+      outputFiles: [{ filePattern: 'out.txt', destination: { container: { containerUrl: output.url, path: `${id}/out.txt`, identityReference: { resourceId } } }, uploadOptions: { uploadCondition: 'taskcompletion' as const } }],
+    });
+    await b.client.task.add(jobId, task('right', identity.toUpperCase()));
+    await b.client.task.add(jobId, task('wrong', other));
+    await b.client.task.add(jobId, { id: 'wrong-input', commandLine: '/bin/true', resourceFiles: [{ httpUrl: bareInput, filePath: 'x', identityReference: { resourceId: other } }] });
+    const right = await waitForTask(b.client, jobId, 'right', 'completed');
+    assert.equal(right.executionInfo?.result, 'success', JSON.stringify(right.executionInfo));
+    assert.equal((await output.getBlobClient('right/out.txt').downloadToBuffer()).toString('utf8'), 'single\n');
+
+    const wrong = await waitForTask(b.client, jobId, 'wrong', 'completed');
+    assert.equal(wrong.executionInfo?.exitCode, 0, 'the task ran; its upload failed');
+    assert.equal(wrong.executionInfo?.result, 'failure');
+    assert.equal(wrong.executionInfo?.failureInfo?.code, 'FileUploadAuthenticationFailed');
+    assert.match(JSON.stringify(wrong.executionInfo?.failureInfo?.details), /not-on-the-pool in identityReference is not assigned to the pool/);
+    assert.equal(await output.getBlobClient('wrong/out.txt').exists(), false);
+    const wrongInput = await waitForTask(b.client, jobId, 'wrong-input', 'completed');
+    assert.equal(wrongInput.executionInfo?.exitCode, undefined, 'never ran');
+    assert.equal(wrongInput.executionInfo?.failureInfo?.code, 'BlobAccessDenied');
+
+    // Without identityReference the same bare URLs are anonymous requests, which Azurite refuses.
+    await b.client.task.add(jobId, { id: 'anonymous', commandLine: '/bin/true', resourceFiles: [{ httpUrl: bareInput, filePath: 'x' }] });
+    assert.notEqual((await waitForTask(b.client, jobId, 'anonymous', 'completed')).executionInfo?.result, 'success');
   });
 });

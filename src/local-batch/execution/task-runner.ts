@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Attempt, Engine } from '../model/engine';
 import { baseEnvironment } from './executor';
 import { setNodeState } from '../model/node-state';
-import { downloadResourceFiles, TransferError, uploadOutputFiles } from './transfers';
+import { downloadResourceFiles, TransferError, uploadOutputFiles, type TransferContext } from './transfers';
 import { taskKey, type FailureInfo, type NodeRecord, type PoolRecord, type TaskRecord } from '../model/types';
 import { isoTime, parseDuration, UNLIMITED_MS } from '../http/wire';
 import { makeDirs } from './task-dirs';
@@ -52,6 +52,12 @@ function taskEnv(engine: Engine, rec: TaskRecord, node: NodeRecord, taskDir: str
   for (const s of job?.wire.commonEnvironmentSettings ?? []) env[s.name] = s.value ?? '';
   for (const s of rec.wire.environmentSettings ?? []) env[s.name] = s.value ?? '';
   return env;
+}
+
+/** What the node's transfers reach storage with: the emulated account and its pool's identities. */
+export function transferContext(engine: Engine, node: NodeRecord): TransferContext {
+  const identity = engine.pools.get(node.poolId.toLowerCase())?.wire.identity;
+  return { storage: engine.options.storage, poolIdentities: identity?.userAssignedIdentities?.map((i) => i.resourceId) };
 }
 
 /** Puts an active task on a node (the scheduler checked the slots) and starts its first attempt. */
@@ -126,7 +132,7 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
   if (attempt.abandoned || engine.closed) return;
   if (!rec.prepared && rec.wire.resourceFiles?.length) {
     try {
-      await downloadResourceFiles(wd, rec.wire.resourceFiles, engine.options.storage);
+      await downloadResourceFiles(wd, rec.wire.resourceFiles, transferContext(engine, node));
     } catch (err) {
       if (attempt.abandoned) return;
       // A pre-processing error: completes without an exit code, never retried.
@@ -212,7 +218,7 @@ async function afterExit(engine: Engine, rec: TaskRecord, node: NodeRecord, atte
     };
   }
   if (rec.wire.outputFiles?.length && rec.taskDir) {
-    const uploadFailure = await uploadOutputFiles(rec.taskDir, path.join(rec.taskDir, 'wd'), rec.wire.outputFiles, exitCode === 0, engine.options.storage).catch(
+    const uploadFailure = await uploadOutputFiles(rec.taskDir, path.join(rec.taskDir, 'wd'), rec.wire.outputFiles, exitCode === 0, transferContext(engine, node)).catch(
       (err: Error): FailureInfo => ({ category: 'servererror', code: 'FileUploadMiscError', message: err.message }),
     );
     if (attempt.abandoned || engine.closed) return;

@@ -1,11 +1,39 @@
-import { ContainerClient } from '@azure/storage-blob';
+import { BlobClient, ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { appendFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { hasWildcard, matchFiles } from './glob';
 import { localBlobUrl, type EmulatedStorage } from './storage-urls';
 import type { FailureInfo } from '../model/types';
-import type { OutputFile, ResourceFile } from '../http/wire-schemas';
+import type { IdentityReference, OutputFile, ResourceFile } from '../http/wire-schemas';
+
+/** What a node's transfers reach storage with: the emulated account, and the identities of the node's pool. */
+export interface TransferContext {
+  storage?: EmulatedStorage;
+  /** ARM resource ids of the pool's user-assigned identities. */
+  poolIdentities?: string[];
+}
+
+/**
+ * How a transfer with `identityReference` authenticates. The identity must be one of the pool's (else the node
+ * has no token for it); its role assignment on the account is stood in for by the service's own key of the
+ * emulated account, so the URL must name that account (by its Azure host or its local endpoint).
+ */
+type IdentityAccess = { credential: StorageSharedKeyCredential; url: string } | { refused: string };
+
+function identityAccess(identity: IdentityReference, mappedUrl: string, context: TransferContext): IdentityAccess {
+  const wanted = identity.resourceId.toLowerCase();
+  if (!(context.poolIdentities ?? []).some((id) => id.toLowerCase() === wanted)) {
+    return { refused: `The identity ${identity.resourceId} in identityReference is not assigned to the pool` };
+  }
+  const storage = context.storage;
+  const endpoint = storage?.blobEndpoint.replace(/\/$/, '');
+  if (!storage?.accountKey || !endpoint || !mappedUrl.startsWith(`${endpoint}/`)) {
+    return { refused: `The identity ${identity.resourceId} has no access to ${mappedUrl.replace(/\?.*$/, '')}: only the emulated storage account grants pool identities access` };
+  }
+  const url = new URL(mappedUrl);
+  return { credential: new StorageSharedKeyCredential(storage.accountName, storage.accountKey), url: `${url.origin}${url.pathname}` };
+}
 
 /** Resource-file downloads and output-file uploads, with the failure info the service reports for them. */
 export class TransferError extends Error {
@@ -39,6 +67,17 @@ function safeTarget(wd: string, relative: string): string {
   return target;
 }
 
+/** Downloads one blob with a credential (identityReference) into `target`. */
+async function saveBlob(blob: BlobClient, target: string, fileMode: string | undefined): Promise<void> {
+  mkdirSync(path.dirname(target), { recursive: true });
+  try {
+    await blob.downloadToFile(target);
+  } catch (err) {
+    throw downloadFailure(statusOf(err), blob.url, (err as Error).message);
+  }
+  chmodSync(target, parseInt(fileMode ?? '0770', 8));
+}
+
 async function saveFrom(url: string, target: string, fileMode: string | undefined): Promise<void> {
   let response: Response;
   try {
@@ -54,28 +93,36 @@ async function saveFrom(url: string, target: string, fileMode: string | undefine
 
 /**
  * Downloads every resource file into `wd`; throws TransferError with the service's failure info. URLs of the emulated
- * storage account's Azure host are fetched from its local endpoint.
+ * storage account's Azure host are fetched from its local endpoint; `identityReference` as in identityAccess.
  */
-export async function downloadResourceFiles(wd: string, files: ResourceFile[] | undefined, storage?: EmulatedStorage): Promise<void> {
+export async function downloadResourceFiles(wd: string, files: ResourceFile[] | undefined, context: TransferContext = {}): Promise<void> {
   for (const file of files ?? []) {
+    const source = file.httpUrl ?? file.storageContainerUrl;
+    if (!source) throw new TransferError({ category: 'usererror', code: 'AutoStorageNotConfigured', message: 'The account has no auto-storage account' });
+    const mapped = localBlobUrl(source, context.storage);
+    const access = file.identityReference && identityAccess(file.identityReference, mapped, context);
+    if (access && 'refused' in access) throw downloadFailure(403, source, access.refused);
     if (file.httpUrl) {
-      await saveFrom(localBlobUrl(file.httpUrl, storage), safeTarget(wd, file.filePath!), file.fileMode);
-    } else if (file.storageContainerUrl) {
-      const containerUrl = localBlobUrl(file.storageContainerUrl, storage);
-      const container = new ContainerClient(containerUrl);
-      const base = url(containerUrl);
-      try {
-        for await (const blob of container.listBlobsFlat({ prefix: file.blobPrefix })) {
-          const target = safeTarget(wd, path.join(file.filePath ?? '', blob.name));
-          const blobUrl = `${base.origin}${base.pathname.replace(/\/$/, '')}/${blob.name.split('/').map(encodeURIComponent).join('/')}${base.search}`;
-          await saveFrom(blobUrl, target, file.fileMode);
+      const target = safeTarget(wd, file.filePath!);
+      if (access) await saveBlob(new BlobClient(access.url, access.credential), target, file.fileMode);
+      else await saveFrom(mapped, target, file.fileMode);
+      continue;
+    }
+    const container = access ? new ContainerClient(access.url, access.credential) : new ContainerClient(mapped);
+    const base = url(mapped);
+    try {
+      for await (const blob of container.listBlobsFlat({ prefix: file.blobPrefix })) {
+        const target = safeTarget(wd, path.join(file.filePath ?? '', blob.name));
+        if (access) {
+          await saveBlob(container.getBlobClient(blob.name), target, file.fileMode);
+          continue;
         }
-      } catch (err) {
-        if (err instanceof TransferError) throw err;
-        throw downloadFailure(statusOf(err), file.storageContainerUrl, (err as Error).message);
+        const blobUrl = `${base.origin}${base.pathname.replace(/\/$/, '')}/${blob.name.split('/').map(encodeURIComponent).join('/')}${base.search}`;
+        await saveFrom(blobUrl, target, file.fileMode);
       }
-    } else {
-      throw new TransferError({ category: 'usererror', code: 'AutoStorageNotConfigured', message: 'The account has no auto-storage account' });
+    } catch (err) {
+      if (err instanceof TransferError) throw err;
+      throw downloadFailure(statusOf(err), source, (err as Error).message);
     }
   }
 }
@@ -97,7 +144,7 @@ export async function uploadOutputFiles(
   wd: string,
   outputs: OutputFile[] | undefined,
   succeeded: boolean,
-  storage?: EmulatedStorage,
+  context: TransferContext = {},
 ): Promise<FailureInfo | undefined> {
   let failure: FailureInfo | undefined;
   const out = path.join(taskDir, 'fileuploadout.txt');
@@ -106,7 +153,19 @@ export async function uploadOutputFiles(
   for (const output of outputs ?? []) {
     if (!conditionMet(output.uploadOptions.uploadCondition, succeeded)) continue;
     const destination = output.destination.container;
-    const container = new ContainerClient(localBlobUrl(destination.containerUrl, storage));
+    const mapped = localBlobUrl(destination.containerUrl, context.storage);
+    const access = destination.identityReference && identityAccess(destination.identityReference, mapped, context);
+    if (access && 'refused' in access) {
+      appendFileSync(errLog, `failed to upload ${output.filePattern}: FileUploadAuthenticationFailed (${access.refused})\n`);
+      failure ??= {
+        category: 'usererror',
+        code: 'FileUploadAuthenticationFailed',
+        message: 'One of the files specified for upload could not be uploaded',
+        details: [{ name: 'FilePattern', value: output.filePattern }, { name: 'Message', value: access.refused }],
+      };
+      continue;
+    }
+    const container = access ? new ContainerClient(access.url, access.credential) : new ContainerClient(mapped);
     const wildcard = hasWildcard(output.filePattern);
     const headers = Object.fromEntries((destination.uploadHeaders ?? []).map((h) => [h.name.toLowerCase(), h.value ?? '']));
     for (const match of await matchFiles(wd, output.filePattern)) {

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Engine } from './engine';
 import { baseEnvironment, killRecordedGroup, type ProcessHandle } from '../execution/executor';
-import { completeTaskOnNodeRemoval, forgetNodeFiles } from '../execution/task-runner';
+import { completeTaskOnNodeRemoval, forgetNodeFiles, transferContext } from '../execution/task-runner';
 import { downloadResourceFiles, TransferError } from '../execution/transfers';
 import { setNodeState } from './node-state';
 import type { NodeRecord, PoolRecord } from './types';
@@ -150,7 +150,7 @@ async function runStartTask(engine: Engine, pool: PoolRecord, node: NodeRecord, 
   };
   if (first && startTask.resourceFiles?.length) {
     try {
-      await downloadResourceFiles(wd, startTask.resourceFiles, engine.options.storage);
+      await downloadResourceFiles(wd, startTask.resourceFiles, transferContext(engine, node));
     } catch (err) {
       finish(undefined, err instanceof TransferError ? err.failureInfo : { category: 'servererror', code: 'ResourceFileDownloadError', message: String(err) });
       return;

@@ -193,6 +193,7 @@ function addPool(engine: Engine, req: Request): Reply {
     taskSchedulingPolicy: body.taskSchedulingPolicy ?? { nodeFillType: 'spread' },
     ...(body.startTask && { startTask: body.startTask }),
     ...(body.metadata && { metadata: body.metadata }),
+    ...(body.identity && { identity: body.identity }),
   };
   const pool: PoolRecord = { seq: engine.nextSeq(), wire, nodes: new Map() };
   engine.pools.set(body.id.toLowerCase(), pool);
