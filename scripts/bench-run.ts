@@ -22,7 +22,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { connectClient, startSpcRun } from '../src/client';
 import { loadConfig, loadStackSettings, requireSharedKeys } from '../src/config';
 import { LocalBatchAdminClient } from '../src/local-batch/admin-client';
-import { startLocalBatchService } from '../src/local-batch/server';
+import { startLocalBatchService } from '../src/local-batch/http/server';
 import { parseLadList } from '../src/outputs/lad-lists';
 import { processPaths, recordedProcess } from '../src/stack/processes';
 import { stackUp } from '../src/stack/stack';

@@ -1,7 +1,7 @@
-import type { QuotaReport } from './admin';
-import type { FaultSettings, ParsedFaultSettings } from './faults';
-import type { QuotaSettings } from './quotas';
-import type { StatsReport } from './stats';
+import type { QuotaReport } from './http/admin';
+import type { FaultSettings, ParsedFaultSettings } from './http/faults';
+import type { QuotaSettings } from './model/quotas';
+import type { StatsReport } from './http/stats';
 
 /** A small client of the local Batch service's admin endpoint (tests, benchmarks, demos). */
 export class LocalBatchAdminClient {

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { outputContainer } from '../../src/activities/sas';
 import { createBatchClient, createBlobServiceClient } from '../../src/azure/clients';
-import { startLocalBatchService, type LocalBatchService } from '../../src/local-batch/server';
+import { startLocalBatchService, type LocalBatchService } from '../../src/local-batch/http/server';
 import { tokenIssuerOf, type LocalEntra } from '../../src/stack/entra';
 import { accessToken } from '../../src/stack/token-issuer';
 import { JS_API_VERSION } from '../helpers/batch-raw';

@@ -6,10 +6,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LocalBatchAdminClient } from '../../src/local-batch/admin-client';
-import type { FaultSettings } from '../../src/local-batch/faults';
-import type { QuotaSettings } from '../../src/local-batch/quotas';
-import { startLocalBatchService, type LocalBatchService } from '../../src/local-batch/server';
-import { LOCAL_BATCH_ACCOUNT, loadStackSettings } from '../../src/config';
+import type { FaultSettings } from '../../src/local-batch/http/faults';
+import type { QuotaSettings } from '../../src/local-batch/model/quotas';
+import { startLocalBatchService, type LocalBatchService } from '../../src/local-batch/http/server';
+import type { EmulatedStorage } from '../../src/local-batch/execution/storage-urls';
+import { LOCAL_BATCH_ACCOUNT, LOCAL_STORAGE_ACCOUNT, loadStackSettings } from '../../src/config';
 import { ensureLocalSecrets } from '../../src/stack/secrets';
 
 export const TEST_BATCH_ACCOUNT = 'spctest';
@@ -27,7 +28,7 @@ export interface TestBatch {
 
 /** Starts a local Batch service in-process on an ephemeral port with a temp data folder and a random key. */
 export async function startTestBatch(
-  options: { allocationDelayMs?: number; nodeStateDelayMs?: number; faults?: FaultSettings; quotas?: QuotaSettings; dataDir?: string } = {},
+  options: { allocationDelayMs?: number; nodeStateDelayMs?: number; faults?: FaultSettings; quotas?: QuotaSettings; dataDir?: string; storage?: EmulatedStorage } = {},
 ): Promise<TestBatch> {
   const accountKey = randomBytes(32).toString('base64');
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'spc-batch-test-'));
@@ -40,6 +41,7 @@ export async function startTestBatch(
     nodeStateDelayMs: options.nodeStateDelayMs,
     faults: options.faults,
     quotas: options.quotas,
+    storage: options.storage,
   });
   return {
     service,
@@ -53,6 +55,19 @@ export async function startTestBatch(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The stack's Azurite as the storage account a service emulates (as the stack's service is started). */
+export function stackStorage(): EmulatedStorage {
+  const settings = loadStackSettings();
+  return { accountName: LOCAL_STORAGE_ACCOUNT, blobEndpoint: `http://127.0.0.1:${settings.SPC_AZURITE_PORT}/${LOCAL_STORAGE_ACCOUNT}`, accountKey: ensureLocalSecrets(settings).storageKey };
+}
+
+/** `url` (of the stack's Azurite) as a client written for Azure names it: `https://<account>.blob.core.windows.net/...`. */
+export function azureFormUrl(url: string): string {
+  const parsed = new URL(url);
+  const [, account, ...rest] = parsed.pathname.split('/');
+  return `https://${account}.blob.core.windows.net/${rest.join('/')}${parsed.search}`;
 }
 
 export function batchClient(url: string, accountKey: string, accountName = TEST_BATCH_ACCOUNT): BatchServiceClient {

@@ -13,7 +13,7 @@ import { SPC_WORKFLOWS_PATH, SpcPlugin } from '../../src/plugin';
 import type { SharedKeyConfig } from '../../src/config';
 import type { Config } from '../../src/schemas/config';
 import type { RawRunInput } from '../../src/schemas/run-input';
-import { startLocalBatchService } from '../../src/local-batch/server';
+import { startLocalBatchService } from '../../src/local-batch/http/server';
 import { startTestBatch, type TestBatch } from './local-batch';
 import { assertNoLeftovers } from './leftovers';
 import { ensureStack, uniqueId } from './stack';

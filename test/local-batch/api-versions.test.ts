@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SUPPORTED_API_VERSIONS } from '../../src/local-batch/server';
+import { SUPPORTED_API_VERSIONS } from '../../src/local-batch/http/server';
 import { jsSignedRequest } from '../helpers/batch-raw';
 import { batchClient, readTaskFile, rejection, startTestBatch, waitForNodes, waitForTask, type TestBatch } from '../helpers/local-batch';
 import { uniqueId } from '../helpers/stack';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { vmSizeInfo } from '../../src/local-batch/vm-sizes';
+import { vmSizeInfo } from '../../src/local-batch/model/vm-sizes';
 import { LocalBatchAdminClient } from '../../src/local-batch/admin-client';
 import { BatchProcess, freePort, rejection, startTestBatch, waitFor, type TestBatch } from '../helpers/local-batch';
 import { uniqueId } from '../helpers/stack';

@@ -1,9 +1,11 @@
+import { BlobServiceClient, ContainerSASPermissions } from '@azure/storage-blob';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { startTestBatch, waitFor, waitForNodes, type TestBatch } from '../helpers/local-batch';
+import { loadConfig, requireSharedKeys } from '../../src/config';
+import { readTaskFile, startTestBatch, waitFor, waitForNodes, waitForTask, type TestBatch } from '../helpers/local-batch';
 import { uniqueId } from '../helpers/stack';
 
 /** Polls the pool's nodes until `done` says so, recording each node's states in the order first seen. */
@@ -87,5 +89,35 @@ describe('local Batch Spot nodes and node states: eviction at a set rate, requeu
     const seen = await watchStates(b, poolId, (s) => (s.get(node.id!) ?? []).at(-1) === 'idle' && (s.get(node.id!) ?? []).length > 1);
     assert.deepEqual(seen.get(node.id!), ['preempted', 'creating', 'starting', 'idle']);
     assert.equal(seen.size, 1, 'the same node came back');
+  });
+
+  it('a task requeued by an eviction downloads its resource files again on the node that came back (its folder was lost)', async () => {
+    b = await startTestBatch({ allocationDelayMs: 100 });
+    runsDir = mkdtempSync(path.join(tmpdir(), 'spc-spot-runs-'));
+    chmodSync(runsDir, 0o1777);
+    const blobs = BlobServiceClient.fromConnectionString(requireSharedKeys(loadConfig()).AZURE_STORAGE_CONNECTION_STRING);
+    const input = blobs.getContainerClient(uniqueId('lb-spot-in'));
+    await input.create();
+    try {
+      await input.uploadBlockBlob('in.txt', 'input\n', 6);
+      const sas = await input.getBlobClient('in.txt').generateSasUrl({ permissions: ContainerSASPermissions.parse('r'), expiresOn: new Date(Date.now() + 3600_000) });
+      const poolId = uniqueId('spot');
+      await b.client.pool.add({ id: poolId, vmSize: 'Standard_D2s_v3', targetLowPriorityNodes: 1 });
+      const [node] = await waitForNodes(b.client, poolId, 1, ['idle']);
+      const jobId = uniqueId('job');
+      await b.client.job.add({ id: jobId, poolInfo: { poolId } });
+      // The first run marks itself (outside the node, whose files the eviction loses) and waits to be evicted.
+      const first = path.join(runsDir, 'first');
+      const commandLine = `/bin/sh -c 'cat in.txt && if [ ! -e ${first} ]; then touch ${first}; sleep 60; fi'`;
+      await b.client.task.add(jobId, { id: 't', commandLine, resourceFiles: [{ httpUrl: sas, filePath: 'in.txt' }], constraints: { maxTaskRetryCount: 0 } });
+      await waitFor('the first run started', async () => (existsSync(first) ? true : undefined), 20_000);
+      assert.equal(await b.admin.preemptNode(poolId), node.id);
+      const task = await waitForTask(b.client, jobId, 't', 'completed', 30_000);
+      assert.equal(task.nodeInfo?.nodeId, node.id, 'the rerun was on the node that came back under its id');
+      assert.equal(task.executionInfo?.exitCode, 0, await readTaskFile(b.client, jobId, 't', 'stderr.txt'));
+      assert.equal(await readTaskFile(b.client, jobId, 't', 'wd/in.txt'), 'input\n');
+    } finally {
+      await input.deleteIfExists();
+    }
   });
 });

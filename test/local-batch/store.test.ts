@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { Store } from '../../src/local-batch/store';
+import { Store } from '../../src/local-batch/model/store';
 
 describe('local Batch store: snapshot + journal', () => {
   it('replays upserts and deletes, survives compaction and a torn last line', async () => {

@@ -61,10 +61,10 @@ describe('local Batch strictness: unimplemented properties are refused, what rea
       ['authenticationTokenSettings', { authenticationTokenSettings: { access: ['job'] } }],
       ['userIdentity.userName', { userIdentity: { userName: 'alice' } }],
       ['resourceFiles.0.autoStorageContainerName', { resourceFiles: [{ autoStorageContainerName: 'inputs' }] }],
-      ['outputFiles.0.destination.container.identityReference', {
+      ['outputFiles.0.destination.container.identityReference.clientId', {
         outputFiles: [{
           filePattern: '*.txt',
-          destination: { container: { containerUrl: 'https://a.blob.core.windows.net/c', identityReference: { resourceId: '/x' } } },
+          destination: { container: { containerUrl: 'https://a.blob.core.windows.net/c', identityReference: { resourceId: '/x', clientId: 'c' } } },
           uploadOptions: { uploadCondition: 'taskcompletion' },
         }],
       }],

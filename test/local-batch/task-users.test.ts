@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadStackSettings, secretsFile } from '../../src/config';
 import { ensureLocalSecrets } from '../../src/stack/secrets';
-import { lookupUser } from '../../src/local-batch/task-users';
+import { lookupUser } from '../../src/local-batch/execution/task-users';
 import { readTaskFile, startTestBatch, waitForNodes, waitForTask, type TestBatch } from '../helpers/local-batch';
 import { uniqueId } from '../helpers/stack';
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { stringsToSign } from '../../src/local-batch/auth';
-import { splitCommandLine } from '../../src/local-batch/executor';
-import { globToRegex } from '../../src/local-batch/glob';
-import { POOL_FILTER, TASK_FILE_FILTER, TASK_FILTER } from '../../src/local-batch/filter-properties';
-import { parseFilter } from '../../src/local-batch/odata-filter';
-import { isoTime, parseDuration, UNLIMITED, UNLIMITED_MS } from '../../src/local-batch/wire';
+import { stringsToSign } from '../../src/local-batch/http/auth';
+import { splitCommandLine } from '../../src/local-batch/execution/executor';
+import { globToRegex } from '../../src/local-batch/execution/glob';
+import { POOL_FILTER, TASK_FILE_FILTER, TASK_FILTER } from '../../src/local-batch/query/filter-properties';
+import { parseFilter } from '../../src/local-batch/query/odata-filter';
+import { isoTime, parseDuration, UNLIMITED, UNLIMITED_MS } from '../../src/local-batch/http/wire';
 
 describe('local Batch building blocks', () => {
   it('builds the string-to-sign of the Microsoft docs example exactly', () => {

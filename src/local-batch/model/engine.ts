@@ -1,16 +1,18 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import type { FaultSettings } from './faults';
-import { Faults } from './faults';
+import type { FaultSettings } from '../http/faults';
+import { Faults } from '../http/faults';
 import { applyQuotas, type QuotaSettings, type Quotas } from './quotas';
-import type { ProcessHandle } from './executor';
-import { ProcessPool } from './process-pool';
-import { Stats } from './stats';
+import type { ProcessHandle } from '../execution/executor';
+import type { EmulatedStorage } from '../execution/storage-urls';
+import { ProcessPool } from '../execution/process-pool';
+import { schedulePass } from '../execution/scheduler';
+import { Stats } from '../http/stats';
 import { Store, type JournalEntry } from './store';
-import { discardDir, openTrash } from './task-dirs';
-import { nonadminUserOf, openPathFor, type TaskUser } from './task-users';
+import { discardDir, openTrash } from '../execution/task-dirs';
+import { nonadminUserOf, openPathFor, type TaskUser } from '../execution/task-users';
 import { taskKey, type JobRecord, type NodeRecord, type PoolRecord, type TaskCounts, type TaskRecord, type TaskState } from './types';
-import { isoTime, newETag } from './wire';
+import { isoTime, newETag } from '../http/wire';
 
 export interface EngineOptions {
   accountName: string;
@@ -23,6 +25,8 @@ export interface EngineOptions {
   quotas?: QuotaSettings;
   /** The account nonadmin tasks run as when the service is root (default `nobody`); see task-users.ts. */
   taskUser?: string;
+  /** The storage account the stack emulates; its Azure URLs are mapped to the local endpoint (storage-urls.ts). */
+  storage?: EmulatedStorage;
 }
 
 /** What the running task attempt holds; `abandoned` once something else (terminate, requeue, kill) took over. */
@@ -63,8 +67,8 @@ export class Engine {
   private seq = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private scheduled = false;
-  /** Set by the scheduler module (avoids an import cycle). */
-  schedulePass: () => void = () => undefined;
+  /** Follow-ups of finished tasks for the next scheduling pass: emptied nodes, and ids of jobs a task completed in. */
+  readonly settle = { nodes: new Set<NodeRecord>(), jobs: new Set<string>() };
 
   constructor(readonly options: EngineOptions) {
     this.key = Buffer.from(options.accountKey, 'base64');
@@ -135,7 +139,7 @@ export class Engine {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      if (!this.closed) this.schedulePass();
+      if (!this.closed) schedulePass(this);
     });
   }
 

@@ -1,8 +1,8 @@
-import type { Engine } from './engine';
+import type { Engine } from '../model/engine';
 import { BatchError, invalidProperty } from './errors';
-import { metadataUrl, type Reply, type Request } from './http';
-import type { FilterableList } from './filter-properties';
-import { parseFilter, type Predicate } from './odata-filter';
+import { metadataUrl, type Reply, type Request } from './request-reply';
+import type { FilterableList } from '../query/filter-properties';
+import { parseFilter, type Predicate } from '../query/odata-filter';
 
 /** A route: method, a pattern over the raw path (segments captured and percent-decoded), its REST operationId. */
 export type Handler = (engine: Engine, req: Request, params: string[]) => Reply | Promise<Reply>;

@@ -1,13 +1,13 @@
 import type { Engine } from './engine';
-import { conflict, invalidProperty, missingProperty, notFound } from './errors';
-import { entityHeaders, jsonBody, readConditions, writeConditions, type Reply, type Request } from './http';
+import { conflict, invalidProperty, missingProperty, notFound } from '../http/errors';
+import { entityHeaders, jsonBody, readConditions, writeConditions, type Reply, type Request } from '../http/request-reply';
 import { addNode, afterNodeChange, disableNodeScheduling, enableNodeScheduling, rebootNode, removeNode, setAllocationState } from './nodes';
-import { entityReply, listPage, route, type Route } from './routing';
+import { entityReply, listPage, route, type Route } from '../http/routing';
 import { addToUsage, coreQuotaError, quotaUsage, type QuotaUsage } from './quotas';
 import type { NodeRecord, PoolRecord, PoolWire, ResizeError } from './types';
-import { isoTime, newEntityWire, parseDuration } from './wire';
-import { NodeDisableSchedulingSchema, NodeRebootSchema, NodeRemoveSchema, parseBody, PoolAddSchema, PoolPatchSchema, PoolResizeSchema, PoolUpdatePropertiesSchema } from './wire-schemas';
-import { NODE_COUNTS_FILTER, NODE_FILTER, POOL_FILTER } from './filter-properties';
+import { isoTime, newEntityWire, parseDuration } from '../http/wire';
+import { NodeDisableSchedulingSchema, NodeRebootSchema, NodeRemoveSchema, parseBody, PoolAddSchema, PoolPatchSchema, PoolResizeSchema, PoolUpdatePropertiesSchema } from '../http/wire-schemas';
+import { NODE_COUNTS_FILTER, NODE_FILTER, POOL_FILTER } from '../query/filter-properties';
 
 /** Pool and compute-node operations. */
 export function getPool(engine: Engine, poolId: string): PoolRecord {
@@ -193,6 +193,7 @@ function addPool(engine: Engine, req: Request): Reply {
     taskSchedulingPolicy: body.taskSchedulingPolicy ?? { nodeFillType: 'spread' },
     ...(body.startTask && { startTask: body.startTask }),
     ...(body.metadata && { metadata: body.metadata }),
+    ...(body.identity && { identity: body.identity }),
   };
   const pool: PoolRecord = { seq: engine.nextSeq(), wire, nodes: new Map() };
   engine.pools.set(body.id.toLowerCase(), pool);

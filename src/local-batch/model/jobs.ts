@@ -1,14 +1,14 @@
 import type { Engine } from './engine';
-import { conflict, notFound } from './errors';
-import { entityHeaders, jsonBody, metadataUrl, readConditions, writeConditions, type Reply, type Request } from './http';
+import { conflict, notFound } from '../http/errors';
+import { entityHeaders, jsonBody, metadataUrl, readConditions, writeConditions, type Reply, type Request } from '../http/request-reply';
 import { armJobWallClock, checkAllTasksComplete, disableJob, enableJob, runningTasksOf, setJobState, terminateJob } from './job-lifecycle';
 import { quotaUsage } from './quotas';
-import { entityReply, listPage, route, type Route } from './routing';
-import { cancelRetention, killTaskProcess } from './task-runner';
+import { entityReply, listPage, route, type Route } from '../http/routing';
+import { cancelRetention, killTaskProcess } from '../execution/task-runner';
 import type { JobRecord, JobWire } from './types';
-import { newEntityWire, UNLIMITED } from './wire';
-import { JobAddSchema, JobDisableSchema, JobPatchSchema, JobTerminateSchema, JobUpdateSchema, parseBody, type JobPatch } from './wire-schemas';
-import { JOB_FILTER } from './filter-properties';
+import { newEntityWire, UNLIMITED } from '../http/wire';
+import { JobAddSchema, JobDisableSchema, JobPatchSchema, JobTerminateSchema, JobUpdateSchema, parseBody, type JobPatch } from '../http/wire-schemas';
+import { JOB_FILTER } from '../query/filter-properties';
 
 /** Job operations. */
 export function getJob(engine: Engine, jobId: string): JobRecord {

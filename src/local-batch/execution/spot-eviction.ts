@@ -1,5 +1,5 @@
-import type { Engine } from './engine';
-import { preemptNode } from './nodes';
+import type { Engine } from '../model/engine';
+import { preemptNode } from '../model/nodes';
 
 /**
  * Random eviction of Spot nodes at the rate the `spotEviction` fault sets. Every tick each Spot node that holds a VM

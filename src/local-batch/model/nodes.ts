@@ -1,12 +1,13 @@
 import * as path from 'node:path';
 import type { Engine } from './engine';
-import { baseEnvironment, killRecordedGroup, type ProcessHandle } from './executor';
-import { completeTaskOnNodeRemoval } from './task-runner';
-import { downloadResourceFiles, TransferError } from './transfers';
+import { baseEnvironment, killRecordedGroup, type ProcessHandle } from '../execution/executor';
+import { completeTaskOnNodeRemoval, forgetNodeFiles, transferContext } from '../execution/task-runner';
+import { downloadResourceFiles, TransferError } from '../execution/transfers';
+import { setNodeState } from './node-state';
 import type { NodeRecord, PoolRecord } from './types';
-import { isoTime } from './wire';
-import { makeDirs } from './task-dirs';
-import { runAs, giveTree, shareDirs } from './task-users';
+import { isoTime } from '../http/wire';
+import { makeDirs } from '../execution/task-dirs';
+import { runAs, giveTree, shareDirs } from '../execution/task-users';
 
 /**
  * Simulated compute nodes: allocation, the pool start task (once per node boot), removal on shrink or pool delete
@@ -30,17 +31,6 @@ export function killStartTasks(engine: Engine): void {
 function newNodeId(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase();
   return `tvm-${1000000000 + process.pid}_${++nodeCounter}-${stamp}`;
-}
-
-export function setNodeState(node: NodeRecord, state: NodeRecord['state']): void {
-  if (node.state === state) return;
-  node.state = state;
-  node.stateTransitionTime = isoTime();
-}
-
-/** Whether the scheduler may place tasks on this node. */
-export function nodeAcceptsTasks(node: NodeRecord): boolean {
-  return (node.state === 'idle' || node.state === 'running') && !node.leaving && !node.schedulingDisabled && !node.rebootPending;
 }
 
 export function addNode(engine: Engine, pool: PoolRecord, isDedicated: boolean): NodeRecord {
@@ -160,7 +150,7 @@ async function runStartTask(engine: Engine, pool: PoolRecord, node: NodeRecord, 
   };
   if (first && startTask.resourceFiles?.length) {
     try {
-      await downloadResourceFiles(wd, startTask.resourceFiles);
+      await downloadResourceFiles(wd, startTask.resourceFiles, transferContext(engine, node));
     } catch (err) {
       finish(undefined, err instanceof TransferError ? err.failureInfo : { category: 'servererror', code: 'ResourceFileDownloadError', message: String(err) });
       return;
@@ -226,6 +216,7 @@ function dropNode(engine: Engine, pool: PoolRecord, node: NodeRecord): void {
   killStartTask(node);
   pool.nodes.delete(node.id);
   engine.discardDir(engine.nodeRoot(node));
+  forgetNodeFiles(engine, node);
   engine.touchPool(pool);
 }
 
@@ -274,6 +265,7 @@ export function preemptNode(engine: Engine, pool: PoolRecord, node: NodeRecord):
   boots.delete(node);
   // Local data is lost; the rename frees the path at once, so the next boot never races the removal.
   engine.discardDir(engine.nodeRoot(node));
+  forgetNodeFiles(engine, node);
   engine.touchPool(pool, false);
   engine.later(engine.options.allocationDelayMs, () => {
     if (pool.nodes.get(node.id) !== node || node.state !== 'preempted') return;

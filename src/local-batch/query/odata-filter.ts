@@ -1,4 +1,4 @@
-import { BatchError } from './errors';
+import { BatchError } from '../http/errors';
 
 /**
  * A small OData $filter parser for the forms the Batch service documents: comparisons (`eq ne lt le gt ge`) of a

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { chmod, lchown, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { UserIdentity } from './wire-schemas';
+import type { UserIdentity } from '../http/wire-schemas';
 
 /**
  * Who task processes run as. When the service runs as root, a task's `userIdentity` decides, as on a Batch node:

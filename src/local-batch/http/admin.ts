@@ -1,12 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { Engine } from './engine';
+import type { Engine } from '../model/engine';
 import { BatchError, conflict, notFound } from './errors';
 import { FaultSettingsSchema } from './faults';
-import { jsonBody, type Reply, type Request } from './http';
-import { preemptNode } from './nodes';
-import { applyQuotas, quotaUsage, QuotasSchema, type Quotas, type QuotaUsage } from './quotas';
-import { watchSpotEvictions } from './spot-eviction';
-import type { NodeRecord } from './types';
+import { jsonBody, type Reply, type Request } from './request-reply';
+import { preemptNode } from '../model/nodes';
+import { applyQuotas, quotaUsage, QuotasSchema, type Quotas, type QuotaUsage } from '../model/quotas';
+import { watchSpotEvictions } from '../execution/spot-eviction';
+import type { NodeRecord } from '../model/types';
 import { parseBody } from './wire-schemas';
 
 /**

@@ -1,22 +1,22 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { accountRoutes } from './account';
+import { accountRoutes } from '../model/account';
 import { handleAdmin } from './admin';
 import { isBearer, verifyBearer, verifySharedKey, type TokenTrust } from './auth';
-import { Engine } from './engine';
+import { Engine } from '../model/engine';
 import { BatchError } from './errors';
 import type { FaultSettings } from './faults';
-import type { QuotaSettings } from './quotas';
-import { watchSpotEvictions } from './spot-eviction';
-import { fileRoutes } from './files';
-import { errorReply, newRequestId, parseQuery, readBody, send, type Reply, type Request } from './http';
-import { jobRoutes } from './jobs';
-import { killStartTasks } from './nodes';
-import { poolRoutes } from './pools';
-import { restoreState, resumeAfterRestore } from './restore';
+import type { QuotaSettings } from '../model/quotas';
+import type { EmulatedStorage } from '../execution/storage-urls';
+import { watchSpotEvictions } from '../execution/spot-eviction';
+import { fileRoutes } from '../execution/files';
+import { errorReply, newRequestId, parseQuery, readBody, send, type Reply, type Request } from './request-reply';
+import { jobRoutes } from '../model/jobs';
+import { killStartTasks } from '../model/nodes';
+import { poolRoutes } from '../model/pools';
+import { restoreState, resumeAfterRestore } from '../model/restore';
 import type { Route } from './routing';
-import { schedulePass } from './scheduler';
-import { taskRoutes } from './tasks';
+import { taskRoutes } from '../model/tasks';
 
 /**
  * api-versions accepted, one wire for all: those of the Python azure-batch 11.0.0 SDK (2021-06-01.14.0) and
@@ -56,6 +56,11 @@ export interface LocalBatchOptions {
   quotas?: QuotaSettings;
   /** When the service runs as root: the account nonadmin tasks run as. @default 'nobody' */
   taskUser?: string;
+  /**
+   * The storage account the stack emulates (Azurite): resource and output URLs naming
+   * `https://<accountName>.blob.core.windows.net/...` go to its local `blobEndpoint`, SAS kept.
+   */
+  storage?: EmulatedStorage;
 }
 
 export interface LocalBatchService {
@@ -174,8 +179,8 @@ export async function startLocalBatchService(o: LocalBatchOptions): Promise<Loca
     faults: o.faults,
     quotas: o.quotas,
     taskUser: o.taskUser,
+    storage: o.storage,
   });
-  engine.schedulePass = () => schedulePass(engine);
   restoreState(engine);
   const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
     handle(engine, o.tokenTrust, req, res).catch((err: unknown) => {

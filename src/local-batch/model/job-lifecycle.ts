@@ -1,7 +1,7 @@
 import type { Engine } from './engine';
-import { requeueTask, stopTask } from './task-runner';
+import { requeueTask, stopTask } from '../execution/task-runner';
 import type { FailureInfo, JobRecord, JobState, TaskRecord } from './types';
-import { isoTime, parseDuration, UNLIMITED_MS } from './wire';
+import { isoTime, parseDuration, UNLIMITED_MS } from '../http/wire';
 
 /** Job state changes: terminate (and onAllTasksComplete), disable / enable, delete. */
 export function setJobState(engine: Engine, job: JobRecord, state: JobState): void {

@@ -1,4 +1,4 @@
-import type { OutputFile, ResourceFile, StartTask, UserIdentity } from './wire-schemas';
+import type { OutputFile, PoolIdentity, ResourceFile, StartTask, UserIdentity } from '../http/wire-schemas';
 
 /** Entity states on the wire (lowercase, as the service sends them). */
 export type TaskState = 'active' | 'preparing' | 'running' | 'completed';
@@ -137,6 +137,8 @@ export interface PoolWire extends EntityBase {
   taskSlotsPerNode: number;
   taskSchedulingPolicy: { nodeFillType: 'spread' | 'pack' };
   startTask?: StartTask;
+  /** User-assigned managed identities, for identityReference transfers. */
+  identity?: PoolIdentity;
   metadata?: { name: string; value?: string }[];
 }
 

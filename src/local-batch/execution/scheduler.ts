@@ -1,7 +1,9 @@
-import type { Engine } from './engine';
-import { nodeAcceptsTasks } from './nodes';
+import type { Engine } from '../model/engine';
+import { checkAllTasksComplete } from '../model/job-lifecycle';
+import { nodeAcceptsTasks } from '../model/node-state';
+import { finishLeavingNode, rebootNode } from '../model/nodes';
 import { startOnNode } from './task-runner';
-import { taskKey, type JobRecord, type NodeRecord, type PoolRecord, type TaskRecord } from './types';
+import { taskKey, type JobRecord, type NodeRecord, type PoolRecord, type TaskRecord } from '../model/types';
 
 /**
  * One scheduling pass, run whenever something frees or adds capacity or work (task added, task finished, node
@@ -11,6 +13,7 @@ import { taskKey, type JobRecord, type NodeRecord, type PoolRecord, type TaskRec
  * job's maxParallelTasks.
  */
 export function schedulePass(engine: Engine): void {
+  settle(engine);
   const jobsByPool = new Map<string, JobRecord[]>();
   for (const [key, job] of engine.jobs) {
     if (job.wire.state !== 'active' || !job.wire.poolInfo.poolId) continue;
@@ -81,4 +84,23 @@ function dependenciesMet(engine: Engine, task: TaskRecord): boolean {
   for (const id of deps.taskIds ?? []) if (!done(id, true)) return false;
   for (const range of deps.taskIdRanges ?? []) for (let i = range.start; i <= range.end; i++) if (!done(String(i), false)) return false;
   return true;
+}
+
+/**
+ * What finished tasks left to do, before placing work: nodes whose last task left go on to leave the pool or reboot,
+ * and jobs whose task completed may end by onAllTasksComplete. Done here rather than where the task completes, so
+ * the task runner never calls back into node and job lifecycles (which call it).
+ */
+function settle(engine: Engine): void {
+  const nodes = [...engine.settle.nodes];
+  const jobIds = [...engine.settle.jobs];
+  engine.settle.nodes.clear();
+  engine.settle.jobs.clear();
+  for (const node of nodes) {
+    const pool = engine.pools.get(node.poolId.toLowerCase());
+    if (!pool || pool.nodes.get(node.id) !== node || node.running.size > 0) continue;
+    if (node.leaving) finishLeavingNode(engine, pool, node);
+    else if (node.rebootPending) rebootNode(engine, pool, node, 'requeue');
+  }
+  for (const jobId of jobIds) checkAllTasksComplete(engine, jobId);
 }

@@ -20,6 +20,10 @@ const duration = z.string().refine((v) => parseDuration(v) !== undefined, 'must 
 const nameValue = z.strictObject({ name: z.string().min(1), value: z.string().optional() });
 const metadata = z.array(nameValue);
 
+/** A user-assigned identity of the pool, by its ARM resource id (compared case-insensitively, as ARM does). */
+const identityReference = z.strictObject({ resourceId: z.string().min(1) });
+export type IdentityReference = z.infer<typeof identityReference>;
+
 const resourceFile = z
   .strictObject({
     httpUrl: z.string().optional(),
@@ -28,7 +32,7 @@ const resourceFile = z
     blobPrefix: z.string().optional(),
     filePath: z.string().optional(),
     fileMode: z.string().regex(/^[0-7]{3,4}$/).optional(),
-    identityReference: notImplemented,
+    identityReference: identityReference.optional(),
   })
   .refine((r) => [r.httpUrl, r.storageContainerUrl].filter(Boolean).length === 1, 'exactly one of httpUrl and storageContainerUrl must be given')
   .refine((r) => !r.httpUrl || !!r.filePath, 'filePath is required with httpUrl')
@@ -42,7 +46,7 @@ const outputFile = z.strictObject({
       containerUrl: z.string().url(),
       path: z.string().optional(),
       uploadHeaders: z.array(z.strictObject({ name: z.string(), value: z.string().optional() })).optional(),
-      identityReference: notImplemented,
+      identityReference: identityReference.optional(),
     }),
   }),
   uploadOptions: z.strictObject({ uploadCondition: z.enum(['tasksuccess', 'taskfailure', 'taskcompletion']) }),
@@ -93,6 +97,18 @@ const virtualMachineConfiguration = z.strictObject({
 });
 
 const nodeCount = z.number().int().min(0);
+/**
+ * The pool's user-assigned managed identities. On Azure they are set through the management plane only; here
+ * Pool_Add takes them, standing in for that (README: identities).
+ */
+const poolIdentity = z
+  .strictObject({
+    type: z.enum(['UserAssigned', 'None']),
+    userAssignedIdentities: z.array(z.strictObject({ resourceId: z.string().min(1), clientId: z.string().optional(), principalId: z.string().optional() })).optional(),
+  })
+  .refine((i) => i.type === 'UserAssigned' || !i.userAssignedIdentities?.length, 'type None takes no userAssignedIdentities');
+export type PoolIdentity = z.infer<typeof poolIdentity>;
+
 export const PoolAddSchema = z.strictObject({
   id,
   displayName: z.string().max(1024).optional(),
@@ -110,6 +126,7 @@ export const PoolAddSchema = z.strictObject({
   taskSlotsPerNode: z.number().int().min(1).max(256).optional(),
   taskSchedulingPolicy: z.strictObject({ nodeFillType: z.enum(['spread', 'pack']) }).optional(),
   startTask: StartTaskSchema.optional(),
+  identity: poolIdentity.optional(),
   certificateReferences: noneListed,
   applicationPackageReferences: noneListed,
   applicationLicenses: noneListed,

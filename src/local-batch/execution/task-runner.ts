@@ -1,11 +1,10 @@
 import * as path from 'node:path';
-import type { Attempt, Engine } from './engine';
+import type { Attempt, Engine } from '../model/engine';
 import { baseEnvironment } from './executor';
-import { checkAllTasksComplete } from './job-lifecycle';
-import { finishLeavingNode, rebootNode, setNodeState } from './nodes';
-import { downloadResourceFiles, TransferError, uploadOutputFiles } from './transfers';
-import { taskKey, type FailureInfo, type NodeRecord, type PoolRecord, type TaskRecord } from './types';
-import { isoTime, parseDuration, UNLIMITED_MS } from './wire';
+import { setNodeState } from '../model/node-state';
+import { downloadResourceFiles, TransferError, uploadOutputFiles, type TransferContext } from './transfers';
+import { taskKey, type FailureInfo, type NodeRecord, type PoolRecord, type TaskRecord } from '../model/types';
+import { isoTime, parseDuration, UNLIMITED_MS } from '../http/wire';
 import { makeDirs } from './task-dirs';
 import { giveTree, runAs } from './task-users';
 
@@ -53,6 +52,12 @@ function taskEnv(engine: Engine, rec: TaskRecord, node: NodeRecord, taskDir: str
   for (const s of job?.wire.commonEnvironmentSettings ?? []) env[s.name] = s.value ?? '';
   for (const s of rec.wire.environmentSettings ?? []) env[s.name] = s.value ?? '';
   return env;
+}
+
+/** What the node's transfers reach storage with: the emulated account and its pool's identities. */
+export function transferContext(engine: Engine, node: NodeRecord): TransferContext {
+  const identity = engine.pools.get(node.poolId.toLowerCase())?.wire.identity;
+  return { storage: engine.options.storage, poolIdentities: identity?.userAssignedIdentities?.map((i) => i.resourceId) };
 }
 
 /** Puts an active task on a node (the scheduler checked the slots) and starts its first attempt. */
@@ -127,7 +132,7 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
   if (attempt.abandoned || engine.closed) return;
   if (!rec.prepared && rec.wire.resourceFiles?.length) {
     try {
-      await downloadResourceFiles(wd, rec.wire.resourceFiles);
+      await downloadResourceFiles(wd, rec.wire.resourceFiles, transferContext(engine, node));
     } catch (err) {
       if (attempt.abandoned) return;
       // A pre-processing error: completes without an exit code, never retried.
@@ -137,10 +142,9 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
     }
     if (attempt.abandoned) return;
   }
-  // The task's folder belongs to the user it runs as, downloaded inputs included (as on a node). Given again on every
-  // start: a requeue after a Spot eviction finds a folder made again by root on the same node id.
+  // The task's folder belongs to the user it runs as, downloaded inputs included (as on a node); a retry reuses it.
   const user = runAs(rec.wire.userIdentity, engine.nonadminUser);
-  if (user) {
+  if (user && !rec.prepared) {
     await giveTree(taskDir, user);
     if (attempt.abandoned || engine.closed) return;
   }
@@ -214,7 +218,7 @@ async function afterExit(engine: Engine, rec: TaskRecord, node: NodeRecord, atte
     };
   }
   if (rec.wire.outputFiles?.length && rec.taskDir) {
-    const uploadFailure = await uploadOutputFiles(rec.taskDir, path.join(rec.taskDir, 'wd'), rec.wire.outputFiles, exitCode === 0).catch(
+    const uploadFailure = await uploadOutputFiles(rec.taskDir, path.join(rec.taskDir, 'wd'), rec.wire.outputFiles, exitCode === 0, transferContext(engine, node)).catch(
       (err: Error): FailureInfo => ({ category: 'servererror', code: 'FileUploadMiscError', message: err.message }),
     );
     if (attempt.abandoned || engine.closed) return;
@@ -234,8 +238,11 @@ export function releaseSlot(engine: Engine, rec: TaskRecord): void {
   node.running.delete(key);
   node.usedSlots -= slots;
   if (node.state === 'running' && node.usedSlots === 0) setNodeState(node, 'idle');
-  if (node.leaving && node.running.size === 0) finishLeavingNode(engine, pool, node);
-  else if (node.rebootPending && node.running.size === 0) rebootNode(engine, pool, node, 'requeue');
+  // A node waiting for its last task (to leave the pool or reboot) is settled by the next pass (scheduler.ts).
+  if ((node.leaving || node.rebootPending) && node.running.size === 0) {
+    engine.settle.nodes.add(node);
+    engine.kick();
+  }
   engine.touchPool(pool, false);
 }
 
@@ -266,8 +273,9 @@ export function completeTask(engine: Engine, rec: TaskRecord, outcome: { exitCod
   if (placed && info.result === 'success') placed.node.totalTasksSucceeded++;
   engine.setTaskState(rec, 'completed');
   scheduleRetention(engine, rec);
+  // The job's onAllTasksComplete is checked by the next pass (scheduler.ts).
+  engine.settle.jobs.add(rec.jobId);
   engine.kick();
-  checkAllTasksComplete(engine, rec.jobId);
 }
 
 /** Kills the running attempt (if any) and completes the task with `failureInfo`: terminate, wall-clock, job terminate. */
@@ -328,6 +336,21 @@ export function cleanupTaskDir(engine: Engine, rec: TaskRecord): void {
   rec.taskDir = undefined;
   rec.cleanedUp = true;
   engine.touchTask(rec);
+}
+
+/**
+ * The node's local files are gone (preemption, removal): every task that ran there forgets its folder, so a rerun on
+ * the node that comes back under the same id makes it again, downloads its resource files and gives it to its user.
+ */
+export function forgetNodeFiles(engine: Engine, node: NodeRecord): void {
+  const root = engine.nodeRoot(node) + path.sep;
+  for (const rec of engine.tasks.values()) {
+    if (!rec.taskDir?.startsWith(root)) continue;
+    cancelRetention(engine, rec);
+    rec.taskDir = undefined;
+    rec.prepared = false;
+    engine.touchTask(rec);
+  }
 }
 
 /** Takes every task off a node that is going away: requeue (counted), terminate, or recover (uncounted requeue). */

@@ -1,14 +1,14 @@
 import type { Engine } from './engine';
-import { BatchError, conflict, invalidProperty, notFound } from './errors';
-import { entityHeaders, jsonBody, metadataUrl, readConditions, writeConditions, type Reply, type Request } from './http';
+import { BatchError, conflict, invalidProperty, notFound } from '../http/errors';
+import { entityHeaders, jsonBody, metadataUrl, readConditions, writeConditions, type Reply, type Request } from '../http/request-reply';
 import { getJob } from './jobs';
 import { checkAllTasksComplete } from './job-lifecycle';
-import { entityReply, listPage, route, type Route } from './routing';
-import { armWallClock, cancelRetention, killTaskProcess, stopTask, taskEndedByUser } from './task-runner';
+import { entityReply, listPage, route, type Route } from '../http/routing';
+import { armWallClock, cancelRetention, killTaskProcess, stopTask, taskEndedByUser } from '../execution/task-runner';
 import { taskKey, type JobRecord, type TaskRecord, type TaskWire } from './types';
-import { newEntityWire, parseDuration, UNLIMITED, UNLIMITED_MS } from './wire';
-import { parseBody, TaskAddSchema, TaskCollectionSchema, TaskUpdateSchema, type TaskAdd } from './wire-schemas';
-import { TASK_FILTER } from './filter-properties';
+import { newEntityWire, parseDuration, UNLIMITED, UNLIMITED_MS } from '../http/wire';
+import { parseBody, TaskAddSchema, TaskCollectionSchema, TaskUpdateSchema, type TaskAdd } from '../http/wire-schemas';
+import { TASK_FILTER } from '../query/filter-properties';
 
 /** Task operations. */
 export const MAX_COLLECTION_TASKS = 100;

@@ -1,12 +1,12 @@
 import type { Engine } from './engine';
-import { killRecordedGroup } from './executor';
+import { killRecordedGroup } from '../execution/executor';
 import { armJobWallClock, setJobState } from './job-lifecycle';
 import { removeJob } from './jobs';
 import { rebootAfterRestart } from './nodes';
 import { resumePool } from './pools';
-import { cleanupTaskDir, scheduleRetention } from './task-runner';
+import { cleanupTaskDir, scheduleRetention } from '../execution/task-runner';
 import type { JobRecord, NodeRecord, PoolRecord, TaskRecord } from './types';
-import { isoTime, parseDuration, UNLIMITED_MS } from './wire';
+import { isoTime, parseDuration, UNLIMITED_MS } from '../http/wire';
 
 /**
  * Loads persisted state after a (re)start. Tasks that were running when the service died are requeued as after a

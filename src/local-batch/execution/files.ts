@@ -1,14 +1,14 @@
 import { createReadStream, existsSync, type Stats } from 'node:fs';
 import { lstat, readdir, realpath, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Engine } from './engine';
-import { BatchError, conflict, notFound } from './errors';
-import { metadataUrl, type Reply, type Request } from './http';
-import { parseFilter } from './odata-filter';
-import { maxResultsOf, nextLink, route, type Route } from './routing';
-import { getTask } from './tasks';
-import type { TaskRecord } from './types';
-import { TASK_FILE_FILTER } from './filter-properties';
+import type { Engine } from '../model/engine';
+import { BatchError, conflict, notFound } from '../http/errors';
+import { metadataUrl, type Reply, type Request } from '../http/request-reply';
+import { parseFilter } from '../query/odata-filter';
+import { maxResultsOf, nextLink, route, type Route } from '../http/routing';
+import { getTask } from '../model/tasks';
+import type { TaskRecord } from '../model/types';
+import { TASK_FILE_FILTER } from '../query/filter-properties';
 
 /** The task file API: stdout.txt / stderr.txt at the task directory root, working files under wd/. */
 function taskDirOf(task: TaskRecord): string {

@@ -1,5 +1,5 @@
-import { listPage, route, type Route } from './routing';
-import { SUPPORTED_IMAGE_FILTER } from './filter-properties';
+import { listPage, route, type Route } from '../http/routing';
+import { SUPPORTED_IMAGE_FILTER } from '../query/filter-properties';
 
 /**
  * Account_ListSupportedImages: the node images this service "runs" (tasks run on the host whatever the image), with
