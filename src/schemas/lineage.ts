@@ -10,6 +10,8 @@ export const LineageSchema = z.object({
   recipeVersion: z.string(),
   scheduleId: z.string().optional(),
   previousRunId: z.string().optional(),
+  /** The ids of the manifest's `provenance` entries (what the tasks ran: installed commits, interpreter), in its order. */
+  provenance: z.array(z.string()).optional(),
 });
 export type Lineage = z.infer<typeof LineageSchema>;
 

@@ -39,6 +39,7 @@ describe('spcRun happy path over 20 LADs', () => {
     assert.deepEqual([ran.file, ran.lads, ran.content.recipe, ran.content.scale], ['spenser-sim.txt', 20, 'spenser-sim', '0.01']);
     assert.match(ran.content.node, /^v\d+\./);
     assert.ok(manifest.lads.every((l) => l.provenance === manifest.provenance![0].id));
+    assert.deepEqual(manifest.lineage?.provenance, [ran.id], 'the lineage names what ran');
     for (const entry of manifest.lads) {
       assert.equal(entry.status, 'succeeded');
       assert.equal(entry.outputsOk, true);

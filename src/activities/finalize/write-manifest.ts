@@ -59,6 +59,7 @@ export async function writeRunManifest(blobs: BlobServiceClient, req: WriteRunMa
   const provenance = await readRunProvenance(container);
   if (provenance.entries.length > 0) {
     Object.assign(manifest, { provenance: provenance.entries, ...(provenance.omitted > 0 && { provenanceOmitted: provenance.omitted }) });
+    if (manifest.lineage) manifest.lineage = { ...manifest.lineage, provenance: provenance.entries.map((e) => e.id) };
     manifest.lads = manifest.lads.map((entry) => (provenance.byLad.has(entry.lad) ? { ...entry, provenance: provenance.byLad.get(entry.lad) } : entry));
   }
   if (req.merge2020) {
