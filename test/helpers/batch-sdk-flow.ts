@@ -2,7 +2,8 @@
  * The one scenario both real Batch SDKs run against the local service (test/local-batch/sdk-python.test.ts with
  * azure-batch 11.0.0, sdk-node.test.ts with @azure/batch 10.2.0): a pool on a verified Ubuntu image, a job, 150
  * tasks added as a collection, each downloading a script and its own input by SAS URL and uploading an output file
- * and its stdout to a container SAS, waited for by listing, their stdout read back, then the job and pool deleted.
+ * and its stdout to a container SAS, waited for by listing in pages of 100, their stdout read back, the failed ones
+ * listed by $filter, then the job terminated and deleted and the pool deleted.
  * This module makes the inputs in Azurite and checks what a driver reports plus what landed in Storage, so the two
  * SDKs are held to the same observable outcome.
  */
@@ -45,6 +46,8 @@ export interface FlowOutcome {
   addedCount: number;
   pollRounds: number;
   tasks: { id: string; state: string; exitCode: number | null; result: string | null; failureCode: string | null; stdout: string }[];
+  /** Ids the failed-tasks $filter listed. */
+  failedListed: string[];
   jobGone: boolean;
   poolExists: boolean;
   timingsMs: Record<string, number>;
@@ -92,11 +95,21 @@ export async function prepareFlow(batch: { url: string; accountName: string; acc
   return { spec, container, values, remove: async () => void (await container.deleteIfExists()) };
 }
 
-/** Operations that were answered with an error other than 404 (a driver polls deleted entities until 404). */
-export function refusedRequests(stats: StatsReport): [string, Record<string, number>][] {
-  return Object.entries(stats.requests)
+/**
+ * Holds what the service saw of a driver (its admin stats since a reset) to the scenario: two add-collection
+ * requests, every list poll walked both pages of 100 plus one filtered list, the job terminated once, one stdout read
+ * per task, and nothing refused (404s are a driver's polls for the deleted job and pool).
+ */
+export function assertFlowRequests(stats: StatsReport, outcome: FlowOutcome): void {
+  const count = (operation: string) => stats.requests[operation]?.count ?? 0;
+  assert.deepEqual(stats.requests.Task_AddCollection, { count: 2, byStatus: { '200': 2 } });
+  assert.equal(count('Task_List'), 2 * outcome.pollRounds + 1, 'each poll took two pages of 100 (the SDK followed odata.nextLink)');
+  assert.deepEqual(stats.requests.Job_Terminate, { count: 1, byStatus: { '202': 1 } });
+  assert.deepEqual(stats.requests.File_GetFromTask, { count: FLOW_TASK_COUNT, byStatus: { '200': FLOW_TASK_COUNT } });
+  const refused = Object.entries(stats.requests)
     .filter(([, counts]) => Object.keys(counts.byStatus).some((status) => Number(status) >= 400 && status !== '404'))
     .map(([operation, counts]) => [operation, counts.byStatus]);
+  assert.deepEqual(refused, [], 'no request was refused');
 }
 
 async function blobText(container: ContainerClient, name: string): Promise<string> {
@@ -122,6 +135,7 @@ export async function assertFlowOutcome(fixture: FlowFixture, outcome: FlowOutco
     );
     assert.equal(task.stdout, `task ${task.id} read ${fixture.values.get(task.id)}\n`, task.id);
   }
+  assert.deepEqual(outcome.failedListed, [], 'the failed-tasks filter lists none');
   const names = new Set<string>();
   for await (const blob of fixture.container.listBlobsFlat()) names.add(blob.name);
   const ids = [...fixture.values.keys()];

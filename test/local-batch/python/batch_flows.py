@@ -3,7 +3,8 @@
 Driven by test/local-batch/sdk-python.test.ts: it reads one JSON object on stdin (endpoint, account, key, ids and the
 SAS URLs the test made in Azurite), then picks a verified Ubuntu image, creates a pool with it and a job, adds the
 tasks with one add_collection call (the SDK splits it into requests of at most 100), waits by listing the tasks
-until all are completed, reads each task's stdout.txt, deletes the job and the pool and waits until both are gone.
+(pages of 100) until all are completed, reads each task's stdout.txt, lists the failed ones with a $filter,
+terminates and deletes the job, deletes the pool and waits until both are gone.
 It prints one JSON object on stdout with what it saw; the test asserts on it. Nothing here checks the service: a
 failed call raises, and the traceback names the operation.
 """
@@ -70,10 +71,16 @@ def task_parameters(spec, index, input_url):
 
 
 def completed_tasks(client, job_id):
-    """Every task of the job (the SDK follows odata.nextLink) when all are completed, else None."""
-    options = batchmodels.TaskListOptions(select="id,state,executionInfo")
+    """Every task of the job when all are completed, else None; in pages of 100, which the SDK walks by odata.nextLink."""
+    options = batchmodels.TaskListOptions(select="id,state,executionInfo", max_results=100)
     tasks = list(client.task.list(job_id, task_list_options=options))
     return tasks if all(task.state == batchmodels.TaskState.completed for task in tasks) else None
+
+
+def failed_task_ids(client, job_id):
+    """The documented filter for tasks that exited non-zero (the SDK percent-encodes its parentheses)."""
+    options = batchmodels.TaskListOptions(filter="(executionInfo/exitCode lt 0) or (executionInfo/exitCode gt 0)", select="id")
+    return [task.id for task in client.task.list(job_id, task_list_options=options)]
 
 
 def read_stdout(client, job_id, task_id):
@@ -96,8 +103,10 @@ def main():
     client = BatchServiceClient(SharedKeyCredentials(spec["accountName"], spec["accountKey"]), batch_url=spec["batchUrl"])
     job_id, pool_id = spec["jobId"], spec["poolId"]
     started = time.monotonic()
-    elapsed_ms = lambda: round((time.monotonic() - started) * 1000)
     timings = {}
+
+    def elapsed_ms():
+        return round((time.monotonic() - started) * 1000)
 
     image = pick_ubuntu_image(client)
     client.pool.add(batchmodels.PoolAddParameter(
@@ -125,8 +134,10 @@ def main():
         "failureCode": task.execution_info.failure_info.code if task.execution_info.failure_info else None,
         "stdout": read_stdout(client, job_id, task.id),
     } for task in listed]
+    failed = failed_task_ids(client, job_id)
     timings["read"] = elapsed_ms()
 
+    client.job.terminate(job_id)
     client.job.delete(job_id)
     client.pool.delete(pool_id)
     wait_until("the job gone", lambda: is_gone(lambda: client.job.get(job_id)), spec["timeoutSeconds"])
@@ -139,6 +150,7 @@ def main():
         "addedCount": len(added.value),
         "pollRounds": poll_rounds,
         "tasks": results,
+        "failedListed": failed,
         "jobGone": is_gone(lambda: client.job.get(job_id)),
         "poolExists": client.pool.exists(pool_id),
         "timingsMs": timings,
