@@ -17,18 +17,22 @@ function batchPython(): string {
   return python;
 }
 
-/** Runs the driver with the spec on stdin; resolves with its JSON report, rejects with its stderr when it fails. */
+/**
+ * Runs the driver with the spec on stdin; resolves with its JSON report, rejects with its stderr when it fails or
+ * outlives its bound (the SDK's add_collection retries a 5xx forever).
+ */
 function runDriver(python: string, spec: FlowSpec): Promise<FlowOutcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(python, [driver], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+    const child = spawn(python, [driver], { stdio: ['pipe', 'pipe', 'pipe'], env, timeout: 3 * spec.timeoutSeconds * 1000, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       if (code === 0) resolve(JSON.parse(stdout) as FlowOutcome);
-      else reject(new Error(`the Python driver exited with ${code}:\n${stderr}`));
+      else reject(new Error(`the Python driver ${signal ? `was killed (${signal}) after ${3 * spec.timeoutSeconds} s` : `exited with ${code}`}:\n${stderr}`));
     });
     child.stdin.end(JSON.stringify(spec));
   });
