@@ -58,8 +58,8 @@ describe('the real Python azure-batch 11.0.0 SDK against the local Batch service
     t.diagnostic(`timings (ms since start): ${JSON.stringify(outcome.timingsMs)}`);
     await assertFlowOutcome(fixture, outcome);
 
-    // What the SDK sent: its own api-version and signing were accepted on every call, and its add_collection split
-    // the 150 tasks into requests of at most 100.
+    // What the service saw: the SDK's api-version and signing accepted on every call, its add_collection split into
+    // two requests, its lists walked by odata.nextLink.
     assertFlowRequests(await b.admin.getStats(), outcome);
 
     // Seen from the other SDK as well: nothing is left behind.
