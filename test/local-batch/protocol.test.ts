@@ -2,7 +2,7 @@ import { BatchServiceClient, BatchSharedKeyCredentials } from '@azure/batch';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { jsSignedRequest, pySignedRequest } from '../helpers/batch-raw';
+import { jsSignedRequest } from '../helpers/batch-raw';
 import { startTestBatch, TEST_BATCH_ACCOUNT, type TestBatch } from '../helpers/local-batch';
 import { uniqueId } from '../helpers/stack';
 
@@ -79,23 +79,6 @@ describe('local Batch protocol: auth, api-version, headers, error bodies', () =>
     assert.equal(echoed.headers.get('client-request-id'), id);
     const silent = await jsSignedRequest(b.service.url, b.accountName, b.accountKey, { method: 'GET', path: '/pools', headers: { 'client-request-id': id } });
     assert.equal(silent.headers.get('client-request-id'), null);
-  });
-
-  it('accepts requests signed as the Python azure-batch 11.0.0 SDK signs them (its api-version, Content-Length 0 on DELETE)', async () => {
-    const jobId = uniqueId('py');
-    const body = JSON.stringify({ id: jobId, poolInfo: { poolId: uniqueId('nopool') }, maxParallelTasks: -1 });
-    const add = await pySignedRequest(b.service.url, b.accountName, b.accountKey, { method: 'POST', path: '/jobs', body });
-    assert.equal(add.status, 201, add.text);
-    const list = await pySignedRequest(b.service.url, b.accountName, b.accountKey, {
-      method: 'GET',
-      path: `/jobs/${jobId}/tasks`,
-      query: { $filter: "state eq 'completed' and startswith(id,'t')", $select: 'id,state', maxresults: '2' },
-    });
-    assert.equal(list.status, 200, list.text);
-    const enable = await pySignedRequest(b.service.url, b.accountName, b.accountKey, { method: 'POST', path: `/jobs/${jobId}/terminate` });
-    assert.equal(enable.status, 202, enable.text);
-    const del = await pySignedRequest(b.service.url, b.accountName, b.accountKey, { method: 'DELETE', path: `/jobs/${jobId}` });
-    assert.equal(del.status, 202, del.text);
   });
 
   it('adds return 201 with ETag, Last-Modified and DataServiceId; entities carry 7-digit timestamps', async () => {

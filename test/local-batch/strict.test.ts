@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { pySignedRequest, type RawResponse } from '../helpers/batch-raw';
+import { jsSignedRequest, PY_API_VERSION, type RawResponse } from '../helpers/batch-raw';
 import { rejection, startTestBatch, waitForTask, type TestBatch } from '../helpers/local-batch';
 import { uniqueId } from '../helpers/stack';
 
@@ -19,7 +19,9 @@ describe('local Batch strictness: unimplemented properties are refused, what rea
   let b: TestBatch;
   let poolId: string;
   let jobId: string;
-  const post = (path: string, body: unknown) => pySignedRequest(b.service.url, b.accountName, b.accountKey, { method: 'POST', path, body: JSON.stringify(body) });
+  // Raw bodies at the Python client's api-version (its signing is proven by the real SDK in sdk-python.test.ts).
+  const post = (path: string, body: unknown) =>
+    jsSignedRequest(b.service.url, b.accountName, b.accountKey, { method: 'POST', path, query: { 'api-version': PY_API_VERSION }, body: JSON.stringify(body) });
 
   before(async () => {
     b = await startTestBatch();
@@ -142,7 +144,7 @@ describe('local Batch strictness: unimplemented properties are refused, what rea
     const bad = await rejection(b.client.task.list(jobId, { taskListOptions: { filter: "commandLine eq '/bin/true'" } }));
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.code, 'InvalidQueryParameterValue');
-    const raw = await pySignedRequest(b.service.url, b.accountName, b.accountKey, { method: 'GET', path: '/pools', query: { $filter: "state gt 'active'" } });
+    const raw = await jsSignedRequest(b.service.url, b.accountName, b.accountKey, { method: 'GET', path: '/pools', query: { 'api-version': PY_API_VERSION, $filter: "state gt 'active'" } });
     assert.equal(raw.status, 400);
     assert.match(valuesOf(raw).Reason, /Operator 'gt' cannot be applied to 'state' in Pool_List/);
     const nodes = await b.client.computeNode.list(poolId, { computeNodeListOptions: { filter: "state eq 'idle' or state eq 'running'" } });
