@@ -119,7 +119,7 @@ export async function spcRun(raw: RawRunInput, carried?: PackedRunState | RunSta
     const outcome = await children.run(() => fanOut(input, state, fleet, wakeup));
     deadline.cancel();
     // A last reading: the node time since the watch's last report, for the summary (or carried on by a continuation).
-    await watch?.stop(true);
+    if (watch) await watch.stop(true);
     if (outcome === 'continue') {
       await condition(() => controls.idle() && allHandlersFinished());
       state.continuedAsNew += 1;
