@@ -27,7 +27,7 @@ describe('spcRun capacity and cost', () => {
     await env.close();
   });
 
-  it('falls back to the next VM size when the first one has no core quota, audits it and completes there', async () => {
+  it('falls back to the next VM size when the first one has no core quota, audits it and completes there', { timeout: 90_000 }, async () => {
     // Standard_D2s_v3 needs 2 cores of its family; 1 is allowed: the pool gets no node (AccountVMSeriesCoreQuotaReached).
     await env.batch.admin.setQuotas({ dedicatedCoreQuotaPerVMFamily: { standardDSv3Family: 1 } });
     const runId = uniqueId('fallback');
@@ -47,7 +47,7 @@ describe('spcRun capacity and cost', () => {
     await env.blobs.getContainerClient(summary.container!).delete();
   });
 
-  it('says why a pool has had no node past the limit: progress, memo and the CLI bar name the resize error', async () => {
+  it('says why a pool has had no node past the limit: progress, memo and the CLI bar name the resize error', { timeout: 90_000 }, async () => {
     await env.batch.admin.setQuotas({ dedicatedCoreQuotaPerVMFamily: { standardDSv3Family: 1 } });
     const runId = uniqueId('zeronodes');
     const input = testInput(ladCodes(2), { ...quick, pool: { vmSize: 'Standard_D2s_v3', dedicatedNodes: 1 }, poolWatch: { pollMs: 200, reportMs: 60_000, zeroNodesMs: 1500 } });
@@ -75,7 +75,7 @@ describe('spcRun capacity and cost', () => {
     await env.blobs.getContainerClient(summary.container!).delete();
   });
 
-  it('stops a run whose estimated cost passes its budget: queued LADs cancelled, failed with the reason', async () => {
+  it('stops a run whose estimated cost passes its budget: queued LADs cancelled, failed with the reason', { timeout: 90_000 }, async () => {
     const runId = uniqueId('budget');
     const input = testInput(ladCodes(6), {
       recipe: { name: 'spenser-sim', options: { durationMs: 4000, scale: 0.01 } },
