@@ -67,6 +67,8 @@ export function zeroNodesReason(pool: BatchServiceModels.CloudPool | undefined):
  * Cancellation reaches an activity only with a heartbeat answer, seconds later, so the last reading takes the
  * entry over and the stopped watch, seeing it taken, ends.
  */
+const STALE_WATCH_MS = 3_600_000;
+
 interface WatchEntry {
   progress: WatchProgress;
   taken: boolean;
@@ -88,7 +90,11 @@ export function createPoolWatchActivities(deps: { batch: BatchServiceClient }) {
       const fresh = { nodeTime: [], last: req.last, zeroNodesSince: req.zeroNodesSince, startedAt: Date.now() };
       const progress: WatchProgress = resumed ?? (left ? { ...structuredClone(left.progress), startedAt: Date.now() } : fresh);
       const entry: WatchEntry = { progress, taken: false };
-      if (!req.once) watches.set(key, entry);
+      if (!req.once) {
+        // A run that failed or was cancelled takes no last reading: forget its watch after a while.
+        for (const [k, e] of watches) if (Date.now() - (e.progress.last?.at ?? e.progress.startedAt) > STALE_WATCH_MS) watches.delete(k);
+        watches.set(key, entry);
+      }
       const signal = Context.current().cancellationSignal;
       try {
         return await watchLoop(deps.batch, req, entry, signal);

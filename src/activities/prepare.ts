@@ -193,9 +193,10 @@ async function ensurePoolOfSizes(
     try {
       return { pool: await ensurePool(deps, { ...req, pool: { ...req.pool, vmSize: sizes[i] } }, identity, poolId, container), vmSizeIndex: i, refused };
     } catch (err) {
-      const code = (err as ApplicationFailure).details?.[0] as string | undefined;
-      if (!(err instanceof ApplicationFailure && err.type === POOL_ADD_REFUSED) || i + 1 >= sizes.length) throw err instanceof ApplicationFailure && err.type === POOL_ADD_REFUSED ? toFailure(err.cause, `pool add ${poolId}`) : err;
-      refused.push(`${sizes[i]}: ${code ?? '?'} ${err.message}`);
+      if (!(err instanceof ApplicationFailure && err.type === POOL_ADD_REFUSED)) throw err;
+      // The last size refused too: the run fails with Batch's own error, mapped as any other.
+      if (i + 1 >= sizes.length) throw toFailure(err.cause, `pool add ${poolId}`);
+      refused.push(`${sizes[i]}: ${String(err.details?.[0] ?? '?')} ${err.message}`);
     }
   }
 }
