@@ -2,7 +2,8 @@
  * The pool watch's figures in the run state, as pure functions (no Temporal; unit-tested without a server): take in
  * a watch report, price the node time, tell a pool without nodes, tell a budget passed.
  */
-import { addNodeTime, estimateCost, formatMoney, type CostEstimate, type RunRates } from '../schemas/cost';
+import type { CostEstimate, RunRates } from '../schemas/cost';
+import { addNodeTime, estimateCost, formatMoney } from '../schemas/cost-estimate';
 import type { CapacityProgress, PoolWatchState, WatchReport } from '../schemas/pool-watch';
 import type { RunState } from '../schemas/run-state';
 
