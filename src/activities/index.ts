@@ -14,6 +14,8 @@ import { createFinalizeActivities } from './finalize';
 import { createLadOutputActivities } from './lad-outputs';
 import { createLadRecordActivities } from './lad-records';
 import { createPrepareActivities } from './prepare';
+import { createPoolFallbackActivities } from './pool-fallback';
+import { createPoolWatchActivities } from './pool-watch';
 import { createReaperActivities } from './reaper';
 import { createSmokeActivities } from './smoke';
 import { createScrubber, workerSecrets, type Scrubber } from './scrub';
@@ -89,6 +91,8 @@ function buildActivities(deps: ActivityDeps) {
   return {
     ...createSmokeActivities(deps.blobs),
     ...createPrepareActivities(deps),
+    ...createPoolWatchActivities(deps),
+    ...createPoolFallbackActivities(deps),
     ...createBatchTaskActivities(deps),
     ...createLadOutputActivities(deps),
     ...createFinalizeActivities(deps),

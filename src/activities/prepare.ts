@@ -4,7 +4,7 @@
  * pool and resize it, and create the job. Every step is idempotent, so a retried prepare converges.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { activityInfo, Context, heartbeat, log } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, Context, heartbeat, log } from '@temporalio/activity';
 import type { BatchServiceClient, BatchServiceModels } from '@azure/batch';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { parseLadList } from '../outputs/lad-lists';
@@ -14,7 +14,9 @@ import { containerOf, INPUTS_PREFIX, jobIdOf, poolIdOf } from '../schemas/names'
 import type { PoolTarget } from '../schemas/progress';
 import type { BlobRef, PoolSpec, Recipe } from '../schemas/run-input';
 import { batchSignal, callSignal } from './clients';
-import { codeOf, invalidInput, mapped, statusOf, toFailure } from './errors';
+import { codeOf, invalidInput, mapped, messageOf, statusOf, toFailure } from './errors';
+import { isFallbackCode } from '../schemas/pool-watch';
+import { loadRates, missingRates } from './rates';
 import { resourceFilesOf } from './batch-tasks';
 
 export interface PrepareRunRequest {
@@ -35,6 +37,10 @@ export interface PreparedRun {
   pool: PoolTarget;
   /** True when the run created the pool (and may delete it); false for a reused `pool.id`. */
   poolCreated: boolean;
+  /** Index in `pool.vmSizes` of the size the pool was created with, when not the first. */
+  vmSizeIndex?: number;
+  /** Why each earlier size was refused (`<size>: <code> <message>`), for the audit trail. */
+  refused?: string[];
 }
 
 /**
@@ -81,7 +87,8 @@ export function createPrepareActivities(deps: PrepareDeps) {
     },
 
     /** Checks the recipe's inputs exist (worker files, blobs, secrets) before anything is created. */
-    async checkRunInputs({ recipe }: { recipe: Recipe }): Promise<void> {
+    async checkRunInputs({ recipe, cost }: { recipe: Recipe; cost?: CostCheck }): Promise<void> {
+      if (cost) await checkRates(cost);
       for (const file of recipeLocalInputs(recipe)) {
         if (!existsSync(file.localPath)) throw invalidInput(`recipe "${recipe.name}": input file ${file.blobName} is missing on the worker (${file.localPath})`);
       }
@@ -107,14 +114,7 @@ export function createPrepareActivities(deps: PrepareDeps) {
      * (its wall clock ends the work an hour past the run's deadline if everything above it has died).
      */
     async prepareRun(req: PrepareRunRequest): Promise<PreparedRun> {
-      const info = activityInfo();
-      const identity: RunIdentity = {
-        runId: req.runId,
-        workflowId: info.workflowExecution?.workflowId ?? req.runId,
-        runChain: req.runChain ?? info.workflowExecution?.runId ?? req.runId,
-        namespace: info.workflowNamespace ?? 'default',
-        taskQueue: info.taskQueue,
-      };
+      const identity = runIdentityOf(req.runId, req.runChain);
       const container = req.container ?? containerOf(req.runId);
       const jobId = jobIdOf(req.runId);
       const poolCreated = req.pool.id === 'create';
@@ -135,14 +135,77 @@ export function createPrepareActivities(deps: PrepareDeps) {
         }
       }
       heartbeat();
-      const pool = await ensurePool(deps, req, identity, poolId, container);
+      const { pool, vmSizeIndex, refused } = await ensurePoolOfSizes(deps, req, identity, poolId, container);
       log.info('run prepared', { runId: req.runId, container, jobId, poolId });
-      return { container, jobId, poolId, pool, poolCreated };
+      return { container, jobId, poolId, pool, poolCreated, ...(vmSizeIndex > 0 && { vmSizeIndex, refused }) };
     },
   };
 }
 
-async function ensurePool(deps: PrepareDeps, req: PrepareRunRequest, identity: RunIdentity, poolId: string, container: string): Promise<PoolTarget> {
+/** Who a run is, for its Batch tags: from the calling activity's workflow. */
+export function runIdentityOf(runId: string, runChain: string | undefined): RunIdentity {
+  const info = activityInfo();
+  return {
+    runId,
+    workflowId: info.workflowExecution?.workflowId ?? runId,
+    runChain: runChain ?? info.workflowExecution?.runId ?? runId,
+    namespace: info.workflowNamespace ?? 'default',
+    taskQueue: info.taskQueue,
+  };
+}
+
+/**
+ * Creates the run's pool with the first size of `pool.vmSizes` that Batch accepts: a Pool_Add refused for capacity
+ * or core quota moves on to the next size (each refusal is returned for the audit trail). A reused pool is taken
+ * as it is.
+ */
+/** What the cost estimate needs checked before a run: its rates file reads, and covers the pool when a budget is set. */
+export interface CostCheck {
+  ratesFile?: string;
+  budget?: number;
+  vmSizes: string[];
+  dedicated: boolean;
+  spot: boolean;
+}
+
+async function checkRates(cost: CostCheck): Promise<void> {
+  let file;
+  try {
+    file = await loadRates(cost.ratesFile);
+  } catch (err) {
+    throw invalidInput((err as Error).message);
+  }
+  if (cost.budget === undefined) return;
+  const missing = missingRates(file, cost.vmSizes, cost);
+  if (missing.length > 0) throw invalidInput(`budget: the rates file (${cost.ratesFile ?? 'the shipped one'}) has no rate for ${missing.join(', ')}; a budget needs every size priced`);
+}
+
+async function ensurePoolOfSizes(
+  deps: PrepareDeps,
+  req: PrepareRunRequest,
+  identity: RunIdentity,
+  poolId: string,
+  container: string,
+): Promise<{ pool: PoolTarget; vmSizeIndex: number; refused: string[] }> {
+  const sizes = req.pool.id === 'create' && req.pool.vmSizes?.length ? req.pool.vmSizes : [req.pool.vmSize];
+  const refused: string[] = [];
+  for (let i = 0; ; i++) {
+    try {
+      return { pool: await ensurePool(deps, { ...req, pool: { ...req.pool, vmSize: sizes[i] } }, identity, poolId, container), vmSizeIndex: i, refused };
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure && err.type === POOL_ADD_REFUSED)) throw err;
+      // The last size refused too: the run fails with Batch's own error, mapped as any other.
+      if (i + 1 >= sizes.length) throw toFailure(err.cause, `pool add ${poolId}`);
+      refused.push(`${sizes[i]}: ${String(err.details?.[0] ?? '?')} ${err.message}`);
+    }
+  }
+}
+
+/** Internal: a Pool_Add refused for capacity or quota (the caller may try the next VM size). */
+const POOL_ADD_REFUSED = 'PoolAddRefusedForCapacity';
+
+/** Creates the run's pool (or accepts the one an earlier try made) and sets its targets. */
+export async function ensurePool(deps: PrepareDeps, req: PrepareRunRequest, identity: RunIdentity, poolId: string, container: string): Promise<PoolTarget> {
   const target: PoolTarget = { id: poolId, targetDedicated: req.pool.dedicatedNodes, targetLowPriority: req.pool.lowPriorityNodes };
   const existing = await getPool(deps.batch, poolId);
   if (!existing) {
@@ -171,6 +234,9 @@ async function ensurePool(deps: PrepareDeps, req: PrepareRunRequest, identity: R
       await deps.batch.pool.add(pool, { abortSignal: batchSignal(Context.current().cancellationSignal) });
       return target;
     } catch (err) {
+      if (isFallbackCode(codeOf(err)) && statusOf(err) !== undefined && statusOf(err)! < 500) {
+        throw new ApplicationFailure(messageOf(err), POOL_ADD_REFUSED, true, [codeOf(err)], err as Error);
+      }
       if (!(statusOf(err) === 409 && codeOf(err) === 'PoolExists')) throw toFailure(err, `pool add ${poolId}`);
     }
   }

@@ -254,8 +254,17 @@ export class TaskPoller {
     }
     if (!view.poolId) return;
     this.stats.requests += 1;
-    const pool = await this.batch.pool.get(view.poolId, { abortSignal: batchSignal(undefined, 30_000) });
+    const pool = await this.batch.pool.get(view.poolId, { abortSignal: batchSignal(undefined, 30_000) }).catch((err: unknown) => {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    });
     view.poolReadAt = now;
+    if (!pool) {
+      // Gone for a while: a VM-size fallback deletes the run's pool and makes it again under the same id (the job's
+      // tasks wait meanwhile). No slots then, and read again at the next poll.
+      view.pool = { currentNodes: 0, targetNodes: 1, taskSlotsPerNode: view.pool?.taskSlotsPerNode ?? 1 };
+      return;
+    }
     view.pool = {
       currentNodes: (pool.currentDedicatedNodes ?? 0) + (pool.currentLowPriorityNodes ?? 0),
       targetNodes: (pool.targetDedicatedNodes ?? 0) + (pool.targetLowPriorityNodes ?? 0),

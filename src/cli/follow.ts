@@ -4,6 +4,7 @@ import type { RunProgress } from '../schemas/progress';
 import type { RunSummary } from '../schemas/summary';
 import { ExitCode } from './common';
 import { formatDuration, renderProgress } from './progress-bar';
+import { formatCost } from '../schemas/cost';
 
 const POLL_MS = 1000;
 
@@ -44,6 +45,7 @@ export function printSummary(summary: RunSummary): void {
   if (summary.container) console.log(`  outputs: container ${summary.container}${summary.manifest ? `, manifest ${summary.manifest}` : ''}`);
   if (summary.finalCheck) console.log(`  final check: ${summary.finalCheck.ok ? 'passed' : `${summary.finalCheck.problems} problem(s)`}`);
   if (summary.reason) console.log(`  reason: ${summary.reason}`);
+  if (summary.cost) console.log(`  cost: ${formatCost(summary.cost)}`);
   if (summary.preemptions) console.log(`  preemptions: ${summary.preemptions} task(s) requeued by Batch and run again (not failed attempts)`);
   for (const failure of summary.failures) {
     console.log(`  FAILED ${failure.lad} after ${failure.attempts} attempt(s)${failure.error ? `: ${failure.error}` : ''}`);

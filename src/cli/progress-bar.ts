@@ -1,4 +1,5 @@
 import type { RunProgress } from '../schemas/progress';
+import { capacityParts } from './capacity-line';
 
 /** Formats milliseconds as `1h02m`, `3m05s` or `42s`. */
 export function formatDuration(ms: number): string {
@@ -34,6 +35,7 @@ export function renderProgress(progress: RunProgress, width = 24): string {
   parts.push(`${queued} queued`);
   if (progress.preemptions) parts.push(`${progress.preemptions} preempted`);
   if (progress.pool) parts.push(`pool ${progress.pool.targetDedicated + progress.pool.targetLowPriority} nodes`);
+  parts.push(...capacityParts(progress));
   const eta = estimateRemainingMs(progress);
   if (eta !== undefined && finished < total) parts.push(`ETA ${formatDuration(eta)}`);
   return `${progress.status.padEnd(9)} ${bar} ${parts.join(' · ')}`;

@@ -13,6 +13,7 @@ export function reportDataFromRun(manifest: Manifest, summary: RunSummary, gener
     audit: summary.audit,
     // The manifest's diff has every LAD; the summary's only the changed ones.
     diff: manifest.diff ?? summary.diff,
+    ...(summary.cost && { cost: summary.cost }),
     lads: manifest.lads.map((entry) => ({
       lad: entry.lad,
       status: entry.status,

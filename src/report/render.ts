@@ -1,4 +1,5 @@
 import type { ReportData, ReportLad } from '../schemas/report';
+import { formatCost, formatMoney } from '../schemas/cost';
 import { escapeHtml as e } from './html';
 import { renderHistogram, renderTimeline } from './svg';
 
@@ -29,8 +30,21 @@ function summary(data: ReportData): string {
     ['Started / finished', `${data.startedAt} / ${data.finishedAt}`],
     ['Makespan', `${(makespanMs / 1000).toFixed(1)} s`],
     ['Node-hours busy with tasks', busyHours.toFixed(3)],
+    ...costRows(data),
   ];
   return `<table class="figures">${rows.map(([k, v]) => `<tr><td>${e(k)}</td><td>${e(v)}</td></tr>`).join('')}</table>`;
+}
+
+/** The pool's node-hours by VM size and priority, priced (rates file date and source named). */
+function costRows(data: ReportData): [string, string][] {
+  const cost = data.cost;
+  if (!cost) return [];
+  const lines = cost.lines.map((l) => `${l.vmSize} ${l.priority}: ${l.nodeHours} node-hours${l.cost !== undefined ? ` = ${formatMoney(l.cost)} ${cost.currency ?? ''}` : ' (no rate)'}`);
+  return [
+    ['Estimated cost', formatCost(cost)],
+    ...(lines.length ? ([['Pool node-hours', lines.join('; ')]] as [string, string][]) : []),
+    ...(cost.ratesDate ? ([['Rates', `${cost.ratesDate}: ${cost.ratesSource ?? ''}`]] as [string, string][]) : []),
+  ];
 }
 
 function ladTable(data: ReportData): string {

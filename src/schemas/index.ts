@@ -5,11 +5,13 @@
 export {
   BlobRefSchema,
   CleanupSchema,
+  CostSchema,
   FailureThresholdSchema,
   InputFileSchema,
   LadCodeSchema,
   OutputsSchema,
   PoolSpecSchema,
+  PoolWatchSchema,
   RecipeSchema,
   RetrySchema,
   RunIdSchema,
@@ -32,3 +34,4 @@ export { RunSummarySchema, type RunSummary } from './summary';
 export { ManifestSchema, type Manifest } from './manifest';
 export { LadResultSchema, type LadResult } from './lad';
 export { formatIssues, parseOrThrow } from './issues';
+export { CostEstimateSchema, RatesFileSchema, estimateCost, formatCost, type CostEstimate, type RatesFile } from './cost';

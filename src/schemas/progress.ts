@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { MAX_DURATION_SAMPLE } from './limits';
+import { CostEstimateSchema } from './cost';
+import { CapacityProgressSchema } from './pool-watch';
 
 export const RunStatusSchema = z.enum([
   'preparing',
@@ -69,6 +71,10 @@ export const RunProgressSchema = z.object({
   /** Tasks of finished LADs that Batch requeued and ran again (Spot evictions, lost nodes); not failed attempts. */
   preemptions: z.number().int().optional(),
   pool: PoolTargetSchema.optional(),
+  /** The pool's VM size and nodes as last read, and why it has none when it has had none too long. */
+  capacity: CapacityProgressSchema.optional(),
+  /** Node-hours by VM size and priority, priced by the rates file, as of the last pool watch report. */
+  cost: CostEstimateSchema.optional(),
   audit: z.array(AuditEntrySchema),
   startedAt: z.string(),
 });

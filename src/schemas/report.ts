@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CostEstimateSchema } from './cost';
 
 /** One attempt of a LAD as the report draws it: a bar on its node's row of the timeline. */
 export const ReportAttemptSchema = z.object({
@@ -46,6 +47,8 @@ export const ReportDataSchema = z.object({
   lads: z.array(ReportLadSchema),
   audit: z.array(z.object({ at: z.string(), action: z.string(), detail: z.string().optional(), reason: z.string().optional() })),
   diff: ReportDiffSchema.optional(),
+  /** Node-hours by VM size and priority and their estimated cost (from the run's summary). */
+  cost: CostEstimateSchema.optional(),
   generatedAt: z.string(),
 });
 export type ReportData = z.infer<typeof ReportDataSchema>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { formatIssues } from './issues';
 import { CONTAINER_NAME_REGEX, ENV_NAME_REGEX, LAD_CODE_REGEX, MAX_RUN_ID_LENGTH, RELATIVE_PATH_REGEX, RELATIVE_PATH_RULE, RUN_ID_REGEX, RUN_ID_RULE } from './patterns';
+import { maxTaskSlotsOf, VM_SIZE_REGEX } from './vm-sizes';
 
 export { LAD_CODE_REGEX, MAX_RUN_ID_LENGTH };
 export const LadCodeSchema = z.string().regex(LAD_CODE_REGEX, { error: (i) => `${JSON.stringify(i.input)} must match ${String(LAD_CODE_REGEX)}` });
@@ -74,14 +75,21 @@ export const RecipeSchema = z.discriminatedUnion('name', [
 ], { error: (i) => (i.code === 'invalid_union' ? 'must name a known recipe: "spenser-sim", "spenser" or "custom"' : undefined) });
 export type Recipe = z.infer<typeof RecipeSchema>;
 
-/** An Azure VM size name as Batch takes it, e.g. `Standard_D2s_v3`, `standard_e64-16ds_v4` (case-insensitive). */
-export const VM_SIZE_REGEX = /^(standard|basic)_[a-z0-9]+([_-][a-z0-9]+)*$/i;
+export { VM_SIZE_REGEX };
+const VmSizeSchema = z.string().regex(VM_SIZE_REGEX, 'must be an Azure VM size such as "Standard_D2s_v3"');
+const DEFAULT_VM_SIZE = 'standard_d2s_v3';
 
 export const PoolSpecSchema = z
   .strictObject({
     /** An existing pool's id to reuse, or "create" for a pool named after the run. @default "create" */
     id: z.union([z.literal('create'), RunIdSchema]).default('create'),
-    vmSize: z.string().regex(VM_SIZE_REGEX, 'must be an Azure VM size such as "Standard_D2s_v3"').default('standard_d2s_v3'),
+    /** The pool's VM size (the single form of `vmSizes`). @default "standard_d2s_v3" */
+    vmSize: VmSizeSchema.optional(),
+    /**
+     * VM sizes to try in order: when the pool gets no node for lack of capacity or core quota, a pool the run created
+     * is made again with the next size (recorded in the audit trail). With `vmSize` too, `vmSize` must be the first.
+     */
+    vmSizes: z.array(VmSizeSchema).min(1, 'must not be empty').max(10).optional(),
     dedicatedNodes: z.number().int().min(0, 'must be >= 0').max(1000).default(2),
     /** Spot nodes (Azure's successor of low-priority nodes; Batch's API still calls them low-priority). @default 0 */
     spotNodes: z.number().int().min(0, 'must be >= 0').max(1000).optional(),
@@ -90,7 +98,23 @@ export const PoolSpecSchema = z
     taskSlotsPerNode: z.number().int().min(1).max(256).default(1),
   })
   .refine((p) => p.spotNodes === undefined || p.lowPriorityNodes === undefined, { message: 'give spotNodes or its old name lowPriorityNodes, not both', path: ['spotNodes'] })
-  .transform(({ spotNodes, lowPriorityNodes, ...p }) => ({ ...p, lowPriorityNodes: spotNodes ?? lowPriorityNodes ?? 0 }))
+  .refine((p) => !p.vmSize || !p.vmSizes || p.vmSizes[0].toLowerCase() === p.vmSize.toLowerCase(), {
+    error: (i) => `must start with pool.vmSize ${JSON.stringify((i.input as { vmSize: string }).vmSize)} when both are given (or give only one)`,
+    path: ['vmSizes'],
+  })
+  .refine((p) => new Set((p.vmSizes ?? []).map((v) => v.toLowerCase())).size === (p.vmSizes ?? []).length, { message: 'must not repeat a VM size', path: ['vmSizes'] })
+  .superRefine((p, ctx) => {
+    // Every size of the list must take the pool's task slots (Batch: at most 4 per vCPU), or a fallback would fail.
+    for (const vmSize of p.vmSizes ?? [p.vmSize ?? DEFAULT_VM_SIZE]) {
+      if (p.taskSlotsPerNode > maxTaskSlotsOf(vmSize)) {
+        ctx.addIssue({ code: 'custom', path: ['taskSlotsPerNode'], message: `${p.taskSlotsPerNode} does not fit ${vmSize} (at most ${maxTaskSlotsOf(vmSize)}: 4 per vCPU)` });
+      }
+    }
+  })
+  .transform(({ spotNodes, lowPriorityNodes, vmSize, vmSizes, ...p }) => {
+    const sizes = vmSizes ?? [vmSize ?? DEFAULT_VM_SIZE];
+    return { ...p, vmSize: sizes[0], vmSizes: sizes, lowPriorityNodes: spotNodes ?? lowPriorityNodes ?? 0 };
+  })
   .refine((p) => p.dedicatedNodes + p.lowPriorityNodes > 0, { message: 'needs at least one node', path: ['dedicatedNodes'] });
 export type PoolSpec = z.infer<typeof PoolSpecSchema>;
 
@@ -134,6 +158,25 @@ export const OutputsSchema = z.strictObject({
   expectedFiles: z.union([z.literal('contract'), z.array(z.string().min(1)).min(1)]).default('contract'),
 });
 
+/** How a run's cost is estimated (node time of its pool, priced per VM size and priority). */
+export const CostSchema = z.strictObject({
+  /**
+   * A rates file (path on the worker, or an http(s) URL) in the shape of data/rates/*.json.
+   * @default the shipped data/rates/azure-uksouth-linux.json
+   */
+  ratesFile: z.string().min(1).max(2048).optional(),
+});
+
+/** The run's watch on its pool (one pool read per `pollMs`): node time for the cost, nodes for capacity. */
+export const PoolWatchSchema = z.strictObject({
+  /** How often the pool is read, in milliseconds. @default 15000 */
+  pollMs: z.number().int().min(200).max(600_000).default(15_000),
+  /** How often the run takes in what the watch measured (a few history events each time), in milliseconds. @default 300000 */
+  reportMs: z.number().int().min(500).max(3_600_000).default(300_000),
+  /** How long the pool may have no node while it asks for some before the run says why, in milliseconds. @default 15 min */
+  zeroNodesMs: z.number().int().min(500).max(86_400_000).default(15 * 60_000),
+});
+
 /** Set by `spc redrive`: this run re-runs some LADs of a finished run, into that run's container. */
 export const RedriveSchema = z.strictObject({
   /** The original run's id. */
@@ -167,6 +210,14 @@ export const RunInputSchema = z
     timeouts: TimeoutsSchema.prefault({}),
     cleanup: CleanupSchema.prefault({}),
     failureThreshold: FailureThresholdSchema.optional(),
+    /** Cost estimate settings. */
+    cost: CostSchema.prefault({}),
+    poolWatch: PoolWatchSchema.prefault({}),
+    /**
+     * Most the run may cost, in the rates file's currency: past it the run stops like the failure threshold (queued
+     * LADs cancelled, ends `failed` with the reason). Every VM size of the pool must then have a rate.
+     */
+    budget: z.number().positive('must be > 0').optional(),
     outputs: OutputsSchema.prefault({}),
     /** How often the worker lists the job's tasks, in milliseconds. @default 1000 */
     pollIntervalMs: z.number().int().min(100).max(60_000).default(1000),

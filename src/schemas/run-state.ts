@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LadAttemptSchema, LadResultSchema } from './lad';
 import { AuditEntrySchema, LadStatusSchema, PoolTargetSchema, RunStatusSchema } from './progress';
+import { PoolWatchStateSchema } from './pool-watch';
 
 /**
  * What the parent keeps of one LAD: compact, so a run of 10,000 LADs stays small. The full result (every attempt,
@@ -43,6 +44,8 @@ const RunStateFields = {
   continuedAsNew: z.number().int().min(0),
   /** Tasks of finished LADs that Batch requeued and ran again (Spot evictions, lost nodes), in all. */
   preemptions: z.number().int().min(0).optional(),
+  /** The pool watch's figures (since 0.2): node time, rates, VM size, a pool without nodes. */
+  poolWatch: PoolWatchStateSchema.optional(),
 };
 
 /** The parent's state in memory (and, before 0.2, as carried across continue-as-new). */

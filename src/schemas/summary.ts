@@ -4,6 +4,7 @@ import { LineageSchema } from './lineage';
 import { RunStatusSchema, AuditEntrySchema } from './progress';
 import { ReportDiffSchema } from './report';
 import { MAX_SUMMARY_FAILURES } from './limits';
+import { CostEstimateSchema } from './cost';
 
 export { MAX_SUMMARY_FAILURES };
 
@@ -24,6 +25,8 @@ export const RunSummarySchema = z.object({
   failures: z.array(z.object({ lad: z.string(), attempts: z.number().int(), lastAttempt: LadAttemptSchema.optional(), error: z.string().optional() })),
   /** Tasks that Batch requeued and ran again (Spot evictions, lost nodes); not failed attempts. */
   preemptions: z.number().int().optional(),
+  /** Node-hours by VM size and priority and their estimated cost (pool time while LADs ran). */
+  cost: CostEstimateSchema.optional(),
   /** Failed LADs left out of `failures`. */
   failuresOmitted: z.number().int().optional(),
   finalCheck: z.object({ ok: z.boolean(), problems: z.number().int() }).optional(),

@@ -38,3 +38,6 @@ export const LAD_VERIFY_IN_AWAIT_AND_REPORT = 'spc-0.2-lad-verify-in-await-and-r
 export const NO_DRAIN = 'spc-0.2-continue-without-draining';
 /** spcRun finalizes as a sequence of named activities (verify, collate, check, merge, lineage, manifest, clean-up). */
 export const FINALIZE_STEPS = 'spc-0.2-finalize-steps';
+/** Release 0.2 (issue 10, capacity and cost): */
+/** spcRun watches its pool beside the fan-out: node time and cost, budget, VM-size fallback, a pool without nodes. */
+export const POOL_WATCH = 'spc-0.2-pool-watch';

@@ -5,13 +5,14 @@
  */
 import { patched, upsertMemo } from '@temporalio/workflow';
 import type { RunState } from '../schemas/run-state';
+import { capacityOf, costOf } from './pool-watch-state';
 import { progressOf } from './run-state';
 
 /** Memo key holding the figures. */
 export const RUN_MEMO_KEY = 'spc';
 
 /** Writes the run's figures to its memo (gated by a patch: runs started before it replay without it). */
-export function publishRunMemo(state: RunState, milestone: 'waiting for the job quota' | 'prepared' | 'lads finished' | 'finished'): void {
+export function publishRunMemo(state: RunState, milestone: 'waiting for the job quota' | 'prepared' | 'pool watch' | 'lads finished' | 'finished'): void {
   if (!patched('spc-run-memo')) return;
   const { counts } = progressOf(state);
   upsertMemo({
@@ -21,6 +22,7 @@ export function publishRunMemo(state: RunState, milestone: 'waiting for the job 
       counts,
       ...(state.pool && { pool: state.pool }),
       ...(state.prepared && { container: state.prepared.container, jobId: state.prepared.jobId }),
+      ...(state.poolWatch && { capacity: capacityOf(state), cost: costOf(state) }),
     },
   });
 }

@@ -11,6 +11,7 @@ import type { NormalisedRunInput } from '../schemas/run-input';
 import type { PackedRunState, RunState } from '../schemas/run-state';
 import type { RunSummary } from '../schemas/summary';
 import { progressSchemas } from './lazy-schemas';
+import { capacityOf, costOf } from './pool-watch-state';
 
 /** Audit entries kept (oldest dropped first), so the state and the query reply stay small. */
 export const MAX_AUDIT_ENTRIES = 200;
@@ -255,6 +256,7 @@ export function progressOf(state: RunState, request: ProgressRequest = {}): RunP
     finishedDurationsMs,
     preemptions: state.preemptions ?? 0,
     ...(state.pool && { pool: state.pool }),
+    ...(state.poolWatch && { capacity: capacityOf(state), cost: costOf(state) }),
     audit: [...state.audit],
     startedAt: state.startedAt,
   };
@@ -283,6 +285,7 @@ export function summaryOf(
     counts: { total, succeeded, failed: failed.length, cancelled },
     failures,
     preemptions: state.preemptions ?? 0,
+    ...(state.poolWatch && { cost: costOf(state) }),
     ...(failed.length > failures.length && { failuresOmitted: failed.length - failures.length }),
     ...(state.stop && { reason: state.stop.reason }),
     audit: [...state.audit],

@@ -36,8 +36,10 @@ import { controlActivityOptions, finalizeActivityOptions } from './activity-opti
 import { finalizeSteps } from './finalize-steps';
 import { ladRun } from './lad-run';
 import { runInputSchemas, runStateSchemas } from './lazy-schemas';
-import { FINALIZE_ONCE, FINALIZE_STEPS, LAD_CANCELLED_ALONE, JOB_QUOTA_WAIT, NO_DRAIN, PACKED_STATE, PREPARE_WHOLE, STRICT_INPUT, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
+import { FINALIZE_ONCE, FINALIZE_STEPS, LAD_CANCELLED_ALONE, JOB_QUOTA_WAIT, NO_DRAIN, PACKED_STATE, POOL_WATCH, PREPARE_WHOLE, STRICT_INPUT, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
 import { registerControls } from './run-controls';
+import { startPoolWatch, type PoolWatch } from './pool-watch';
+import { budgetExceeded } from './pool-watch-state';
 import { publishRunMemo } from './run-memo';
 import * as rs from './run-state';
 import { SpcLadCountKey, SpcLadKey, SpcRunIdKey, SpcStatusKey, TemporalScheduledByIdKey } from './search-attributes';
@@ -100,6 +102,8 @@ export async function spcRun(raw: RawRunInput, carried?: PackedRunState | RunSta
     () => (wakeup.flag = true),
     () => undefined,
   );
+  let watch: PoolWatch | undefined;
+  let vmSizeIndex = 0;
   try {
     if (!carried) {
       // A cancel during prepare waits for it: otherwise a Pool_Add in flight could create the pool after the
@@ -107,12 +111,15 @@ export async function spcRun(raw: RawRunInput, carried?: PackedRunState | RunSta
       // A cancel still ends a wait for the job quota (nothing exists then); `cancelRequested` settles on a cancel.
       const cancelled = CancellationScope.current().cancelRequested;
       cancelled.catch(() => undefined);
-      if (patched(PREPARE_WHOLE)) await CancellationScope.nonCancellable(() => prepare(input, state, cancelled));
-      else await prepare(input, state, cancelled);
+      if (patched(PREPARE_WHOLE)) vmSizeIndex = await CancellationScope.nonCancellable(() => prepare(input, state, cancelled));
+      else vmSizeIndex = await prepare(input, state, cancelled);
     }
     void controls.run();
+    if (state.prepared && patched(POOL_WATCH)) watch = startPoolWatch(input, state, vmSizeIndex, () => (wakeup.flag = true));
     const outcome = await children.run(() => fanOut(input, state, fleet, wakeup));
     deadline.cancel();
+    // A last reading: the node time since the watch's last report, for the summary (or carried on by a continuation).
+    if (watch) await watch.stop(true);
     if (outcome === 'continue') {
       await condition(() => controls.idle() && allHandlersFinished());
       state.continuedAsNew += 1;
@@ -128,6 +135,7 @@ export async function spcRun(raw: RawRunInput, carried?: PackedRunState | RunSta
   } catch (err) {
     // Continuing as new is not an end: the next run of the chain goes on with the job and pool.
     if (err instanceof ContinueAsNew) throw err;
+    if (watch) await CancellationScope.nonCancellable(() => watch!.stop(false));
     if (!isCancellation(err)) {
       // A failure (not a cancel) ends the run: nothing it holds in Batch may outlive it.
       if (patched(RELEASE_ON_FAILURE)) await CancellationScope.nonCancellable(() => releaseHeld(input, state, input.cleanup.onFailure));
@@ -196,15 +204,18 @@ async function prepareWhenJobQuotaAllows(input: NormalisedRunInput, state: RunSt
   }
 }
 
-/** Reads and checks the LADs and inputs (failing at once, before anything exists), then prepares Batch and Storage. */
-async function prepare(input: NormalisedRunInput, state: RunState, cancelled: Promise<never>): Promise<void> {
+/**
+ * Reads and checks the LADs and inputs (failing at once, before anything exists), then prepares Batch and Storage.
+ * @returns the index in `pool.vmSizes` of the size the pool was made with
+ */
+async function prepare(input: NormalisedRunInput, state: RunState, cancelled: Promise<never>): Promise<number> {
   try {
     if (input.ladsCsvBlob) {
       const lads = await readLadsCsv({ source: input.ladsCsvBlob });
       state.ladOrder = lads;
       state.lads = Object.fromEntries(lads.map((lad) => [lad, { status: 'queued' as const, attempts: 0 }]));
     }
-    await checkRunInputs({ recipe: input.recipe });
+    await checkRunInputs({ recipe: input.recipe, ...costCheckOf(input) });
   } catch (err) {
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
       throw ApplicationFailure.nonRetryable(err.cause.message, 'InvalidInputError');
@@ -225,7 +236,16 @@ async function prepare(input: NormalisedRunInput, state: RunState, cancelled: Pr
   state.pool = prepared.pool;
   state.status = state.paused ? 'paused' : 'running';
   upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
+  for (const refusal of prepared.refused ?? []) rs.audit(state, Date.now(), 'vm size fallback', `pool ${prepared.poolId}: Pool_Add refused ${refusal}`);
   publishRunMemo(state, 'prepared');
+  return prepared.vmSizeIndex ?? 0;
+}
+
+/** What checkRunInputs checks of the cost settings (only when the run sets some: the shipped rates are known good). */
+function costCheckOf(input: NormalisedRunInput): { cost?: Parameters<typeof checkRunInputs>[0]['cost'] } {
+  if (input.cost.ratesFile === undefined && input.budget === undefined) return {};
+  const { vmSizes, dedicatedNodes, lowPriorityNodes } = input.pool;
+  return { cost: { ratesFile: input.cost.ratesFile, budget: input.budget, vmSizes, dedicated: dedicatedNodes > 0, spot: lowPriorityNodes > 0 } };
 }
 
 /** Starts children as the cap and pause allow, until all LADs finish, the run stops, or history asks to continue. */
@@ -236,6 +256,8 @@ async function fanOut(input: NormalisedRunInput, state: RunState, fleet: Fleet, 
     if (rs.thresholdExceeded(state, input.failureThreshold)) {
       rs.requestStop(state, now, 'failed', `failure threshold exceeded (${JSON.stringify(input.failureThreshold)})`);
     }
+    const overBudget = budgetExceeded(state);
+    if (overBudget) rs.requestStop(state, now, 'failed', overBudget);
     if (state.stop || rs.allFinished(state)) return 'done';
     const info = workflowInfo();
     const mustContinue = info.continueAsNewSuggested || info.historyLength > input.continueAsNewAfterEvents;

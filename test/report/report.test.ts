@@ -37,6 +37,14 @@ const data: ReportData = {
     },
   ],
   audit: [{ at: t(5), action: 'scale', detail: '2 -> 3 nodes', reason: 'more quota' }],
+  cost: {
+    currency: 'USD',
+    estimate: 0.23,
+    budget: 5,
+    lines: [{ vmSize: 'standard_d2s_v3', priority: 'dedicated', nodeHours: 2, perHour: 0.115, cost: 0.23 }],
+    ratesDate: '2026-12-03',
+    ratesSource: 'test rates',
+  },
   diff: { previousRunId: 'spc-prev', lads: [{ lad: 'E06000001', added: [], missing: [], changed: [{ name: 'hh_E06000001_OA11_2011.csv', sizeDelta: 12, rowsDelta: 1 }], unchanged: 68 }] },
 };
 
@@ -60,6 +68,16 @@ describe('the run report in headless Chromium', () => {
     assert.equal(await page.locator('svg.timeline rect.attempt.failed').count(), 2);
     assert.equal(await page.locator('table.lads tr.lad-row').count(), 3);
     assert.deepEqual(requests, [`file://${file}`]);
+    await page.close();
+  });
+
+  it('shows the estimated cost with its node-hours per VM size and priority, and the rates it used', async () => {
+    const page = await browser.newPage();
+    await page.goto(`file://${file}`);
+    const figures = await page.locator('table.figures').innerText();
+    assert.match(figures, /Estimated cost\s+~0\.23 USD \(budget 5\.00 USD\), 2 node-hours/);
+    assert.match(figures, /Pool node-hours\s+standard_d2s_v3 dedicated: 2 node-hours = 0\.23 USD/);
+    assert.match(figures, /Rates\s+2026-12-03: test rates/);
     await page.close();
   });
 

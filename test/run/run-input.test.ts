@@ -10,7 +10,7 @@ describe('run input schema', () => {
     const input = parsed.input;
     assert.equal(input.runId, 'spc-20261128-0200');
     assert.deepEqual(input.recipe, { name: 'spenser-sim', options: { durationMs: 2000, scale: 0.05, failProbability: 0, failAttempts: {} } });
-    assert.deepEqual(input.pool, { id: 'create', vmSize: 'standard_d2s_v3', dedicatedNodes: 2, lowPriorityNodes: 0, taskSlotsPerNode: 1 });
+    assert.deepEqual(input.pool, { id: 'create', vmSize: 'standard_d2s_v3', vmSizes: ['standard_d2s_v3'], dedicatedNodes: 2, lowPriorityNodes: 0, taskSlotsPerNode: 1 });
     assert.deepEqual(input.retry, { maxAttempts: 3, backoffMs: 30_000, backoffCoefficient: 2 });
     assert.deepEqual(input.cleanup, { onSuccess: ['job', 'pool'], onFailure: ['job', 'pool'] });
     assert.equal(input.outputs.expectedFiles, 'contract');
