@@ -19,6 +19,8 @@ export const ReportLadSchema = z.object({
   attempts: z.array(ReportAttemptSchema),
   outputFiles: z.number().int().min(0),
   durationMs: z.number().min(0).optional(),
+  /** What the run expected it to take (from earlier runs): predicted against `durationMs`. */
+  expectedDurationMs: z.number().min(0).optional(),
 });
 
 export const ReportDiffSchema = z.object({
@@ -46,6 +48,8 @@ export const ReportDataSchema = z.object({
   lads: z.array(ReportLadSchema),
   audit: z.array(z.object({ at: z.string(), action: z.string(), detail: z.string().optional(), reason: z.string().optional() })),
   diff: ReportDiffSchema.optional(),
+  /** The order the LADs started in and why, e.g. `longest-first: expected durations of ...`. */
+  order: z.string().optional(),
   generatedAt: z.string(),
 });
 export type ReportData = z.infer<typeof ReportDataSchema>;

@@ -38,3 +38,6 @@ export const LAD_VERIFY_IN_AWAIT_AND_REPORT = 'spc-0.2-lad-verify-in-await-and-r
 export const NO_DRAIN = 'spc-0.2-continue-without-draining';
 /** spcRun finalizes as a sequence of named activities (verify, collate, check, merge, lineage, manifest, clean-up). */
 export const FINALIZE_STEPS = 'spc-0.2-finalize-steps';
+/** Release 0.3 (issue 14, longest first): */
+/** spcRun plans its LAD order from earlier runs' durations (an activity after prepare) and starts the longest first. */
+export const LAD_ORDER = 'spc-0.3-lad-order';
