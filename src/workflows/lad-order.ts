@@ -9,6 +9,7 @@ import { expectedSecondsAt } from '../outputs/expected-durations';
 import type { RunState } from '../schemas/run-state';
 
 const startOrders = new WeakMap<RunState, string[]>();
+const ranks = new WeakMap<RunState, Map<string, number>>();
 
 /** The LADs longest expected first; LADs without an expectation keep their place after those with one. */
 export function longestFirst(ladOrder: readonly string[], expected: string): string[] {
@@ -25,6 +26,20 @@ export function startOrderOf(state: RunState): readonly string[] {
     startOrders.set(state, order);
   }
   return order;
+}
+
+/**
+ * A LAD's place in the run's start order (0 first), once the run has a plan (since 0.3). Given to its child, so the
+ * worker adds the run's tasks in this order however its children's activities happen to arrive.
+ */
+export function rankOf(state: RunState, lad: string): number | undefined {
+  if (!state.plan) return undefined;
+  let byLad = ranks.get(state);
+  if (!byLad) {
+    byLad = new Map(startOrderOf(state).map((l, i) => [l, i]));
+    ranks.set(state, byLad);
+  }
+  return byLad.get(lad);
 }
 
 /** Expected milliseconds per LAD of `state`, when the plan has them. */

@@ -35,6 +35,7 @@ import type { RunSummary } from '../schemas/summary';
 import { controlActivityOptions, finalizeActivityOptions } from './activity-options';
 import { claimSlots } from './eta';
 import { finalizeSteps } from './finalize-steps';
+import { rankOf } from './lad-order';
 import { ladRun } from './lad-run';
 import { runInputSchemas, runStateSchemas } from './lazy-schemas';
 import { FINALIZE_ONCE, FINALIZE_STEPS, LAD_CANCELLED_ALONE, LAD_ORDER, JOB_QUOTA_WAIT, NO_DRAIN, PACKED_STATE, PREPARE_WHOLE, STRICT_INPUT, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
@@ -295,6 +296,7 @@ function startLad(input: NormalisedRunInput, state: RunState, lad: string, fleet
         expectedFiles: input.outputs.expectedFiles,
         pollIntervalMs: input.pollIntervalMs,
         firstAttempt: state.lads[lad].attempts + 1,
+        ...(rankOf(state, lad) !== undefined && { rank: rankOf(state, lad) }),
       },
     ],
     typedSearchAttributes: [
