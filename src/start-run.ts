@@ -6,6 +6,7 @@
 import type { ScheduleOptionsStartWorkflowAction, WorkflowStartOptions } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { parseOrThrow } from './schemas/issues';
+import { priorityKeyOf } from './schemas/priority';
 import { RunInputSchema, runIdFromWorkflowId, type RawRunInput, type RunInput } from './schemas/run-input';
 import { SpcLadCountKey, SpcRunIdKey, SpcStatusKey } from './workflows/search-attributes';
 import type { spcRun } from './workflows/spc-run';
@@ -86,6 +87,8 @@ export function spcRunStartOptions(
       args: [input],
       workflowTaskTimeout: SPC_RUN_WORKFLOW_TASK_TIMEOUT,
       typedSearchAttributes: startSearchAttributes(parsed, workflowId),
+      // Children and activities inherit it from the run (the server propagates a workflow's priority).
+      ...(parsed.priority !== undefined && { priority: { priorityKey: priorityKeyOf(parsed.priority) } }),
       ...metadata(options),
     },
   };

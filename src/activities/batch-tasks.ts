@@ -31,6 +31,8 @@ export interface AwaitLadTaskRequest {
   /** Wall clock of the task, ms (Batch kills it after). */
   taskMs: number;
   pollIntervalMs: number;
+  /** Place in the run's start order: a waiting task of lower rank is added first (task-poller.ts). */
+  rank?: number;
   /** Given (since 0.2), a successful task's outputs are verified here, saving the LAD an activity round-trip. */
   expectedFiles?: ExpectedFiles;
 }
@@ -147,7 +149,7 @@ function startHeartbeats(ctx: Context, progress: AwaitProgress): { stop(): void 
  * exists leaves the folder as it is (that task's outputs may be in it).
  */
 async function submitWhenRoom(deps: BatchTaskDeps, req: AwaitLadTaskRequest, taskId: string, ctx: Context, progress: AwaitProgress): Promise<void> {
-  const added = await deps.poller.admit(req.jobId, req.pollIntervalMs, ctx.cancellationSignal);
+  const added = await deps.poller.admit(req.jobId, req.pollIntervalMs, ctx.cancellationSignal, req.rank);
   try {
     if (req.attempt > 1 && !(await taskExists(deps.batch, req.jobId, taskId))) {
       const removed = await clearLadFolder(deps.blobs, req.container, req.lad);

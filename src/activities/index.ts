@@ -11,6 +11,7 @@ import type { Config } from '../schemas/config';
 import { createBatchTaskActivities } from './batch-tasks';
 import { createControlActivities } from './controls';
 import { createFinalizeActivities } from './finalize';
+import { createLadOrderActivities } from './lad-order';
 import { createLadOutputActivities } from './lad-outputs';
 import { createLadRecordActivities } from './lad-records';
 import { createPrepareActivities } from './prepare';
@@ -97,6 +98,7 @@ function buildActivities(deps: ActivityDeps) {
     ...createLadOutputActivities(deps),
     ...createFinalizeActivities(deps),
     ...createLadRecordActivities(deps),
+    ...createLadOrderActivities(deps),
     ...createControlActivities(deps),
     ...createReaperActivities(deps),
   };

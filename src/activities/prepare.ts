@@ -29,6 +29,8 @@ export interface PrepareRunRequest {
   runChain?: string;
   /** Epoch ms at which the run stops (its timeout); the job's wall clock is set from it. */
   deadline?: number;
+  /** The Batch job's priority (-1000..1000): a pool shared by jobs runs the higher one's tasks first. @default 0 */
+  priority?: number;
 }
 export interface PreparedRun {
   container: string;
@@ -119,7 +121,7 @@ export function createPrepareActivities(deps: PrepareDeps) {
       const jobId = jobIdOf(req.runId);
       const poolCreated = req.pool.id === 'create';
       const poolId = poolCreated ? poolIdOf(req.runId) : req.pool.id;
-      await ensureJob(deps, { identity, jobId, poolId, poolCreated, deadline: req.deadline });
+      await ensureJob(deps, { identity, jobId, poolId, poolCreated, deadline: req.deadline, ...(req.priority !== undefined && { priority: req.priority }) });
       const containerClient = deps.blobs.getContainerClient(container);
       await mapped(`create container ${container}`, () => containerClient.createIfNotExists({ abortSignal: signal() }));
       for (const file of recipeLocalInputs(req.recipe)) {
@@ -288,6 +290,7 @@ interface JobPlan {
   poolId: string;
   poolCreated: boolean;
   deadline?: number;
+  priority?: number;
 }
 
 /**
@@ -321,6 +324,7 @@ async function ensureJob(deps: PrepareDeps, plan: JobPlan): Promise<void> {
         id: plan.jobId,
         poolInfo: { poolId: plan.poolId },
         onAllTasksComplete: 'noaction',
+        ...(plan.priority !== undefined && { priority: plan.priority }),
         constraints: { maxTaskRetryCount: 0, ...(wallClockMs !== undefined && { maxWallClockTime: `PT${Math.ceil(wallClockMs / 1000)}S` }) },
         metadata,
       },

@@ -46,10 +46,14 @@ interface Watcher {
 interface Ticket {
   addedAt?: number;
   released: boolean;
+  /** Admitted in rank order: the next ranked waiter waits for this add, so Batch queues the tasks in that order. */
+  ranked: boolean;
 }
 
 interface Waiter {
   intervalMs: number;
+  /** Place in the run's start order (longest first); unranked waiters go after, first come first served. */
+  rank: number;
   admit(ticket: Ticket): void;
   fail(err: unknown): void;
 }
@@ -122,7 +126,7 @@ export class TaskPoller {
    * Waits until the job's pool has room for one more task, then returns a function to call once the task is added
    * (or given up). Rejects on a fatal listing error or when `abortSignal` fires.
    */
-  admit(jobId: string, intervalMs: number, abortSignal?: AbortSignal): Promise<(added: boolean) => void> {
+  admit(jobId: string, intervalMs: number, abortSignal?: AbortSignal, rank?: number): Promise<(added: boolean) => void> {
     const view = this.viewOf(jobId);
     return new Promise((resolve, reject) => {
       const onAbort = () => {
@@ -132,12 +136,14 @@ export class TaskPoller {
       };
       const waiter: Waiter = {
         intervalMs,
+        rank: rank ?? Infinity,
         admit: (ticket) => {
           abortSignal?.removeEventListener('abort', onAbort);
           resolve((added) => {
             if (ticket.released) return;
             if (added) ticket.addedAt = Date.now();
             else this.release(view, ticket);
+            if (ticket.ranked) this.admitWaiters(view);
             this.forgetIfIdle(jobId, view);
           });
         },
@@ -148,7 +154,9 @@ export class TaskPoller {
       };
       if (abortSignal?.aborted) return onAbort();
       abortSignal?.addEventListener('abort', onAbort, { once: true });
-      view.waiters.push(waiter);
+      // Lowest rank first; equal ranks (and unranked waiters) in arrival order.
+      const at = view.waiters.findIndex((w) => w.rank > waiter.rank);
+      view.waiters.splice(at === -1 ? view.waiters.length : at, 0, waiter);
       this.admitWaiters(view);
       this.schedule();
     });
@@ -235,8 +243,13 @@ export class TaskPoller {
   private admitWaiters(view: JobView): void {
     if (!view.pool || view.queuedOrRunning === undefined) return;
     let room = roomFor(view.pool, { queuedOrRunning: view.queuedOrRunning }, view.tickets.size);
+    // Ranked tasks are added one at a time (each waits for the add before it) so that Batch, which runs a job's
+    // queued tasks in the order they were added, starts them in rank order: a few ms per task, in bursts only.
+    const rankedAdding = () => [...view.tickets].some((t) => t.ranked && t.addedAt === undefined && !t.released);
     while (room > 0 && view.waiters.length > 0) {
-      const ticket: Ticket = { released: false };
+      const ranked = view.waiters[0].rank !== Infinity;
+      if (ranked && rankedAdding()) return;
+      const ticket: Ticket = { released: false, ranked };
       view.tickets.add(ticket);
       view.waiters.shift()!.admit(ticket);
       room -= 1;

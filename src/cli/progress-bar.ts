@@ -10,10 +10,12 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * Estimated time to finish: the mean duration of finished LADs times the LADs still to run, divided by how many
- * run at once. Undefined until a LAD has finished (no basis for a guess).
+ * Estimated time to finish: the run's own ETA from expected durations when it has one; else the mean duration of
+ * finished LADs times the LADs still to run, divided by how many run at once, undefined until a LAD has finished.
  */
-export function estimateRemainingMs(progress: RunProgress): number | undefined {
+export function estimateRemainingMs(progress: RunProgress, nowMs = Date.now()): number | undefined {
+  // A run with expected durations knows its work (workflows/eta.ts): its end, counted from now.
+  if (progress.eta) return Math.max(0, Date.parse(progress.eta.endsAt) - nowMs);
   const done = progress.finishedDurationsMs;
   if (done.length === 0) return undefined;
   const mean = done.reduce((a, b) => a + b, 0) / done.length;
@@ -37,6 +39,7 @@ export function renderProgress(progress: RunProgress, width = 24): string {
   if (progress.pool) parts.push(`pool ${progress.pool.targetDedicated + progress.pool.targetLowPriority} nodes`);
   parts.push(...capacityParts(progress));
   const eta = estimateRemainingMs(progress);
-  if (eta !== undefined && finished < total) parts.push(`ETA ${formatDuration(eta)}`);
+  if (eta !== undefined && finished < total) parts.push(`ETA ${formatDuration(eta)}${progress.eta ? ' (expected durations)' : ''}`);
+  if (progress.order?.used === 'longest-first') parts.push('longest first');
   return `${progress.status.padEnd(9)} ${bar} ${parts.join(' · ')}`;
 }

@@ -7,6 +7,7 @@
  * by zod: never free text.
  */
 import * as path from 'node:path';
+import { simulatedDurationMsOf } from './duration-spread';
 import { LAD_CODE_REGEX, SPENSER_CONFIG_NAMES, type InputFile, type Recipe } from '../schemas/run-input';
 import { PROVENANCE_FOLDER } from '../outputs/provenance';
 
@@ -150,7 +151,7 @@ export function recipeTask(recipe: Recipe, lad: string, attempt: number): TaskSp
         '--out output',
         `--provenance ${PROVENANCE_FOLDER}`,
         `--attempt ${attempt}`,
-        `--duration-ms ${Math.trunc(o.durationMs)}`,
+        `--duration-ms ${simulatedDurationMsOf(lad, o)}`,
         `--scale ${Number(o.scale)}`,
         `--fail-probability ${Number(o.failProbability)}`,
         `--fail-attempts ${Math.trunc(failAttempts)}`,

@@ -14,11 +14,13 @@ export function reportDataFromRun(manifest: Manifest, summary: RunSummary, gener
     // The manifest's diff has every LAD; the summary's only the changed ones.
     diff: manifest.diff ?? summary.diff,
     ...(summary.cost && { cost: summary.cost }),
+    ...(manifest.order && { order: `${manifest.order.used}: ${manifest.order.reason}` }),
     lads: manifest.lads.map((entry) => ({
       lad: entry.lad,
       status: entry.status,
       outputFiles: entry.files.length,
       durationMs: entry.durationMs,
+      ...(entry.expectedDurationMs !== undefined && { expectedDurationMs: entry.expectedDurationMs }),
       attempts: entry.attempts.map((a) => ({
         attempt: a.attempt,
         taskId: a.taskId,

@@ -31,6 +31,7 @@ function summary(data: ReportData): string {
     ['Makespan', `${(makespanMs / 1000).toFixed(1)} s`],
     ['Node-hours busy with tasks', busyHours.toFixed(3)],
     ...costRows(data),
+    ...(data.order ? [['LAD order', data.order] as [string, string]] : []),
   ];
   return `<table class="figures">${rows.map(([k, v]) => `<tr><td>${e(k)}</td><td>${e(v)}</td></tr>`).join('')}</table>`;
 }
@@ -52,10 +53,10 @@ function ladTable(data: ReportData): string {
     .map((l) => {
       const last = l.attempts[l.attempts.length - 1];
       const stderr = l.status === 'failed' && last?.stderrTail ? `<pre>${e(last.stderrTail)}</pre>` : '';
-      return `<tr class="lad-row" data-lad="${e(l.lad)}"><td>${e(l.lad)}</td><td class="status-${e(l.status)}">${e(l.status)}</td><td>${l.attempts.length}</td><td>${l.durationMs === undefined ? '' : (l.durationMs / 1000).toFixed(1)}</td><td>${last?.exitCode ?? ''}</td><td>${l.outputFiles}</td><td>${stderr}</td></tr>`;
+      return `<tr class="lad-row" data-lad="${e(l.lad)}"><td>${e(l.lad)}</td><td class="status-${e(l.status)}">${e(l.status)}</td><td>${l.attempts.length}</td><td>${l.durationMs === undefined ? '' : (l.durationMs / 1000).toFixed(1)}</td><td class="expected">${l.expectedDurationMs === undefined ? '' : (l.expectedDurationMs / 1000).toFixed(0)}</td><td>${last?.exitCode ?? ''}</td><td>${l.outputFiles}</td><td>${stderr}</td></tr>`;
     })
     .join('');
-  return `<table class="lads"><thead><tr><th>LAD</th><th>Status</th><th>Attempts</th><th>Duration (s)</th><th>Exit code</th><th>Output files</th><th>stderr (failures)</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<table class="lads"><thead><tr><th>LAD</th><th>Status</th><th>Attempts</th><th>Duration (s)</th><th>Expected (s)</th><th>Exit code</th><th>Output files</th><th>stderr (failures)</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function auditTrail(data: ReportData): string {

@@ -104,7 +104,7 @@ function inputFiles(value: unknown, path: string, issues: Issues): InputFile[] |
 
 function simOptions(value: unknown, path: string, issues: Issues) {
   // Absent options parse as {} (zod's prefault); null is refused.
-  const o = strict(value === undefined ? {} : value, path, ['durationMs', 'scale', 'failProbability', 'failAttempts'], issues);
+  const o = strict(value === undefined ? {} : value, path, ['durationMs', 'scale', 'failProbability', 'failAttempts', 'durationSpread'], issues);
   if (!o) return undefined;
   const durationMs = numberOr(2000, o.durationMs, join(path, 'durationMs'), { int: true, min: 0, max: 3_600_000 }, issues);
   const scale = numberOr(0.05, o.scale, join(path, 'scale'), { above: 0, max: 10 }, issues);
@@ -122,8 +122,10 @@ function simOptions(value: unknown, path: string, issues: Issues) {
       }
     }
   }
+  const durationSpread = o.durationSpread === undefined ? undefined : number(o.durationSpread, join(path, 'durationSpread'), { min: 1, max: 100 }, issues);
   if (durationMs === undefined || scale === undefined || failProbability === undefined || failAttempts === undefined) return undefined;
-  return { durationMs, scale, failProbability, failAttempts };
+  if (o.durationSpread !== undefined && durationSpread === undefined) return undefined;
+  return { durationMs, scale, failProbability, failAttempts, ...(durationSpread !== undefined && { durationSpread }) };
 }
 
 function recipe(value: unknown, path: string, issues: Issues): LadRunInput['recipe'] | undefined {
@@ -207,6 +209,7 @@ export function checkLadRunInput(raw: unknown): CheckedLadRunInput {
     expectedFiles: expectedFiles(raw.expectedFiles, 'expectedFiles', issues),
     pollIntervalMs: number(raw.pollIntervalMs, 'pollIntervalMs', { int: true, min: 100 }, issues),
     firstAttempt: numberOr(1, raw.firstAttempt, 'firstAttempt', { int: true, min: 1 }, issues),
+    ...(raw.rank !== undefined && { rank: number(raw.rank, 'rank', { int: true, min: 0 }, issues) }),
   };
   if (issues.lines.length > 0) return { ok: false, message: issues.lines.join('\n') };
   return { ok: true, input: input as LadRunInput };

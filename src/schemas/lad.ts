@@ -14,6 +14,8 @@ export const LadRunInputSchema = z.object({
   pollIntervalMs: z.number().int().min(100),
   /** Attempt number to start at (a LAD restarted after the parent continued as new keeps counting). @default 1 */
   firstAttempt: z.number().int().min(1).default(1),
+  /** Place in the run's start order (longest first): the worker adds this run's tasks in that order. */
+  rank: z.number().int().min(0).optional(),
 });
 export type LadRunInput = z.infer<typeof LadRunInputSchema>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LadAttemptSchema } from './lad';
+import { LadOrderRecordSchema } from './lad-order';
 import { LineageSchema } from './lineage';
 import { LadStatusSchema } from './progress';
 import { ReportDiffSchema } from './report';
@@ -42,6 +43,8 @@ export const ManifestSchema = z.object({
       files: z.array(ManifestFileSchema),
       outputsOk: z.boolean(),
       error: z.string().optional(),
+      /** What the run expected this LAD to take (from earlier runs, lad-order.ts), for predicted against actual. */
+      expectedDurationMs: z.number().optional(),
       /** The redrive run that last re-ran this LAD (its attempts follow the original's). */
       redriveRunId: z.string().optional(),
       /** The id of the provenance its task left (see `provenance`). */
@@ -51,6 +54,8 @@ export const ManifestSchema = z.object({
   /** Redrives of this run, oldest first: which LADs each re-ran and how they ended. */
   redrives: z.array(z.object({ runId: z.string(), at: z.string(), lads: z.array(z.object({ lad: z.string(), status: LadStatusSchema })) })).optional(),
   collated: z.number().int(),
+  /** The order the LADs started in and why (runs since 0.3). */
+  order: LadOrderRecordSchema.optional(),
   lineage: LineageSchema.optional(),
   /**
    * What the tasks said they ran (their `provenance/` files, e.g. the spenser recipe's installed commits), one entry

@@ -40,6 +40,26 @@ export const MAX_PROGRESS_PAGE = 1000;
 export const DEFAULT_PROGRESS_PAGE = 500;
 export { MAX_DURATION_SAMPLE };
 
+/**
+ * An ETA that knows the work: the LADs left (queued ones by their expected duration, running ones by what is left
+ * of theirs), each expectation times this run's observed/expected ratio, laid on the pool's slots in start order.
+ */
+export const RunEtaSchema = z.object({
+  /** When the last LAD should finish (ISO). */
+  endsAt: z.string(),
+  /** From the time the run last computed it (its last workflow task) to `endsAt`, ms. */
+  remainingMs: z.number(),
+  /** Expected work left in all, slot-ms (queued and running LADs, corrected by `ratio`). */
+  remainingWorkMs: z.number(),
+  /** Slots the work is spread over (the pool's target nodes times task slots per node). */
+  slots: z.number().int(),
+  /** Observed / expected duration of the LADs finished so far in this run (1 before any). */
+  ratio: z.number(),
+  /** LADs whose observed duration `ratio` is from. */
+  observedLads: z.number().int(),
+});
+export type RunEta = z.infer<typeof RunEtaSchema>;
+
 /** Argument of the `progress` query (optional): which LADs to list, by state and page. */
 export const ProgressRequestSchema = z.object({
   status: LadStatusSchema.optional(),
@@ -75,6 +95,10 @@ export const RunProgressSchema = z.object({
   capacity: CapacityProgressSchema.optional(),
   /** Node-hours by VM size and priority, priced by the rates file, as of the last pool watch report. */
   cost: CostEstimateSchema.optional(),
+  /** The order LADs start in and why (runs since 0.3). */
+  order: z.object({ used: z.enum(['input', 'longest-first']), reason: z.string() }).optional(),
+  /** When the run's LADs should all be done, from their expected durations (runs that have them). */
+  eta: RunEtaSchema.optional(),
   audit: z.array(AuditEntrySchema),
   startedAt: z.string(),
 });

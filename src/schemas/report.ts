@@ -20,6 +20,8 @@ export const ReportLadSchema = z.object({
   attempts: z.array(ReportAttemptSchema),
   outputFiles: z.number().int().min(0),
   durationMs: z.number().min(0).optional(),
+  /** What the run expected it to take (from earlier runs): predicted against `durationMs`. */
+  expectedDurationMs: z.number().min(0).optional(),
 });
 
 export const ReportDiffSchema = z.object({
@@ -49,6 +51,8 @@ export const ReportDataSchema = z.object({
   diff: ReportDiffSchema.optional(),
   /** Node-hours by VM size and priority and their estimated cost (from the run's summary). */
   cost: CostEstimateSchema.optional(),
+  /** The order the LADs started in and why, e.g. `longest-first: expected durations of ...`. */
+  order: z.string().optional(),
   generatedAt: z.string(),
 });
 export type ReportData = z.infer<typeof ReportDataSchema>;

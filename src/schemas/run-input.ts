@@ -26,6 +26,11 @@ export const SimOptionsSchema = z.strictObject({
   failProbability: z.number().min(0).max(1).default(0),
   /** Per LAD: the first N attempts fail (deterministic failures for tests). */
   failAttempts: z.record(LadCodeSchema, z.number().int().min(0).max(1000)).default({}),
+  /**
+   * Spread of LAD durations, like the real pipeline's small districts and big cities: each LAD takes `durationMs`
+   * times a factor from 1 to `durationSpread`, fixed by its code (src/recipes/duration-spread.ts). @default 1
+   */
+  durationSpread: z.number().min(1).max(100).optional(),
 });
 
 /** An input file of a custom recipe: a blob copied into the task's working directory. */
@@ -50,6 +55,9 @@ export const SpenserOptionsSchema = z.strictObject({
    */
   scotlandOutputAreaZip: BlobRefSchema.optional(),
 });
+
+/** Most runs `durationsFrom` may name (each is a manifest read). */
+export const MAX_DURATION_SOURCES = 5;
 
 /** Which recipe runs per LAD. */
 export const RecipeSchema = z.discriminatedUnion('name', [
@@ -229,6 +237,20 @@ export const RunInputSchema = z
     merge2020: z.boolean().default(false),
     /** Re-run LADs of a finished run (set by `spc redrive`). */
     redrive: RedriveSchema.optional(),
+    /**
+     * The order LADs start in: `longest-first` (the longest expected first, when expected durations exist; else
+     * input order) or `input`. @default "longest-first"
+     */
+    order: z.enum(['input', 'longest-first'], { error: 'must be "input" or "longest-first"' }).optional(),
+    /**
+     * Runs whose manifests give the expected durations (most recent first); without it, the schedule's last two runs.
+     */
+    durationsFrom: z.array(RunIdSchema).min(1, 'must not be empty').max(MAX_DURATION_SOURCES, `must name at most ${MAX_DURATION_SOURCES} runs`).optional(),
+    /**
+     * Priority of the run on a shared Batch account and Temporal task queue, -1000 (lowest) to 1000 (highest): the
+     * Batch job's priority, and Temporal's priority key of its workflows and activities. @default 0
+     */
+    priority: z.number().int('must be an integer').min(-1000, 'must be >= -1000').max(1000, 'must be <= 1000').optional(),
   })
   .strict()
   .refine((i) => (i.lads === undefined) !== (i.ladsCsvBlob === undefined), {

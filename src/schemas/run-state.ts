@@ -22,6 +22,11 @@ export const LadRecordSchema = z.object({
    * finalize can still put it in the manifest.
    */
   result: LadResultSchema.optional(),
+  /**
+   * When the LAD took a slot of the pool, as the parent reckons it (epoch ms; in memory only, for the ETA): at its
+   * start when a slot was free, else when a LAD ahead of it finished. Not carried across continue-as-new.
+   */
+  slotSince: z.number().optional(),
   /** Why a LAD was cancelled on its own (its child workflow cancelled or terminated), for the manifest and summary. */
   note: z.string().optional(),
 });
@@ -42,6 +47,16 @@ const RunStateFields = {
   /** Set once the run must stop: cancel, run timeout, or the failure threshold. */
   stop: z.object({ status: z.enum(['cancelled', 'failed']), reason: z.string() }).optional(),
   continuedAsNew: z.number().int().min(0),
+  /** The order LADs start in and their expected seconds (packed, 4 characters per LAD in `ladOrder`), since 0.3. */
+  plan: z
+    .object({
+      used: z.enum(['input', 'longest-first']),
+      reason: z.string(),
+      expected: z.string().optional(),
+      /** Task slots per node of the pool (the ETA's slots are its nodes times this). */
+      slotsPerNode: z.number().int().min(1),
+    })
+    .optional(),
   /** Tasks of finished LADs that Batch requeued and ran again (Spot evictions, lost nodes), in all. */
   preemptions: z.number().int().min(0).optional(),
   /** The pool watch's figures (since 0.2): node time, rates, VM size, a pool without nodes. */

@@ -85,6 +85,7 @@ async function runAttempts(input: LadRunInput, verifyInAwait: boolean): Promise<
       recipe: input.recipe,
       taskMs: input.timeouts.taskMs,
       pollIntervalMs: input.pollIntervalMs,
+      ...(input.rank !== undefined && { rank: input.rank }),
       ...(verifyInAwait && { expectedFiles: input.expectedFiles }),
     }]);
     if (result.durationMs !== undefined) recordTaskDuration(result.durationMs);

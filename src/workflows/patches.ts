@@ -41,3 +41,6 @@ export const FINALIZE_STEPS = 'spc-0.2-finalize-steps';
 /** Release 0.2 (issue 10, capacity and cost): */
 /** spcRun watches its pool beside the fan-out: node time and cost, budget, VM-size fallback, a pool without nodes. */
 export const POOL_WATCH = 'spc-0.2-pool-watch';
+/** Release 0.3 (issue 14, longest first): */
+/** spcRun plans its LAD order from earlier runs' durations (an activity after prepare) and starts the longest first. */
+export const LAD_ORDER = 'spc-0.3-lad-order';

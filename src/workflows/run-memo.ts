@@ -14,12 +14,14 @@ export const RUN_MEMO_KEY = 'spc';
 /** Writes the run's figures to its memo (gated by a patch: runs started before it replay without it). */
 export function publishRunMemo(state: RunState, milestone: 'waiting for the job quota' | 'prepared' | 'pool watch' | 'lads finished' | 'finished'): void {
   if (!patched('spc-run-memo')) return;
-  const { counts } = progressOf(state);
+  const { counts, eta, order } = progressOf(state, { limit: 0 });
   upsertMemo({
     [RUN_MEMO_KEY]: {
       milestone,
       status: state.status,
       counts,
+      ...(order && { order: `${order.used}: ${order.reason}` }),
+      ...(eta && { eta: eta.endsAt, expectedWorkLeftMs: eta.remainingWorkMs }),
       ...(state.pool && { pool: state.pool }),
       ...(state.prepared && { container: state.prepared.container, jobId: state.prepared.jobId }),
       ...(state.poolWatch && { capacity: capacityOf(state), cost: costOf(state) }),

@@ -10,6 +10,8 @@ import type { AuditEntry, LadStatus, PoolTarget, ProgressRequest, RunProgress, R
 import type { NormalisedRunInput } from '../schemas/run-input';
 import type { PackedRunState, RunState } from '../schemas/run-state';
 import type { RunSummary } from '../schemas/summary';
+import { etaOf } from './eta';
+import { startOrderOf } from './lad-order';
 import { progressSchemas } from './lazy-schemas';
 import { capacityOf, costOf } from './pool-watch-state';
 
@@ -64,7 +66,7 @@ export function ladsToStart(state: RunState, cap: number): string[] {
   if (state.paused || state.stop) return [];
   const room = cap - inFlightCount(state);
   if (room <= 0) return [];
-  return state.ladOrder.filter((lad) => state.lads[lad].status === 'queued').slice(0, room);
+  return startOrderOf(state).filter((lad) => state.lads[lad].status === 'queued').slice(0, room);
 }
 
 export function markStarted(state: RunState, lad: string): void {
@@ -257,9 +259,17 @@ export function progressOf(state: RunState, request: ProgressRequest = {}): RunP
     preemptions: state.preemptions ?? 0,
     ...(state.pool && { pool: state.pool }),
     ...(state.poolWatch && { capacity: capacityOf(state), cost: costOf(state) }),
+    ...(state.plan && { order: { used: state.plan.used, reason: state.plan.reason } }),
+    ...withEta(state),
     audit: [...state.audit],
     startedAt: state.startedAt,
   };
+}
+
+/** The ETA from expected durations, when the run has them (else the CLI extrapolates from the finished LADs). */
+function withEta(state: RunState): Pick<RunProgress, 'eta'> {
+  const eta = etaOf(state, Date.now());
+  return eta ? { eta } : {};
 }
 
 /** Builds the run's summary. */

@@ -33,10 +33,12 @@ import { packLads } from '../schemas/packed-lads';
 import type { PackedRunState, RunState } from '../schemas/run-state';
 import type { RunSummary } from '../schemas/summary';
 import { controlActivityOptions, finalizeActivityOptions } from './activity-options';
+import { claimSlots } from './eta';
 import { finalizeSteps } from './finalize-steps';
+import { rankOf } from './lad-order';
 import { ladRun } from './lad-run';
 import { runInputSchemas, runStateSchemas } from './lazy-schemas';
-import { FINALIZE_ONCE, FINALIZE_STEPS, LAD_CANCELLED_ALONE, JOB_QUOTA_WAIT, NO_DRAIN, PACKED_STATE, POOL_WATCH, PREPARE_WHOLE, STRICT_INPUT, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
+import { FINALIZE_ONCE, FINALIZE_STEPS, LAD_CANCELLED_ALONE, LAD_ORDER, JOB_QUOTA_WAIT, NO_DRAIN, PACKED_STATE, POOL_WATCH, PREPARE_WHOLE, STRICT_INPUT, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
 import { registerControls } from './run-controls';
 import { startPoolWatch, type PoolWatch } from './pool-watch';
 import { budgetExceeded } from './pool-watch-state';
@@ -51,6 +53,7 @@ const { prepareRun } = proxyActivities<SpcActivities>({ ...controlActivityOption
 const { stopRun } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'stop: terminate the Batch job' });
 const { releaseRun } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'release: job and pool per the cleanup policy' });
 const { terminateLadTasks } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'terminate the Batch tasks of a LAD cancelled alone' });
+const { planLadOrder } = proxyActivities<SpcActivities>({ ...controlActivityOptions, summary: 'plan the LAD order from earlier runs' });
 const { finalizeRun } = proxyActivities<SpcActivities>({ ...finalizeActivityOptions, summary: 'finalize: verify, manifest, collate, final check, cleanup' });
 
 /**
@@ -230,10 +233,12 @@ async function prepare(input: NormalisedRunInput, state: RunState, cancelled: Pr
     ...(input.redrive && { container: input.redrive.container }),
     runChain: workflowInfo().firstExecutionRunId,
     deadline: state.deadline,
+    ...(input.priority !== undefined && { priority: input.priority }),
   };
   const prepared = patched(JOB_QUOTA_WAIT) ? await prepareWhenJobQuotaAllows(input, state, request, cancelled) : await prepareRun(request);
   state.prepared = { container: prepared.container, jobId: prepared.jobId, poolId: prepared.poolId, ...(prepared.poolCreated !== undefined && { poolCreated: prepared.poolCreated }) };
   state.pool = prepared.pool;
+  if (patched(LAD_ORDER)) await planOrder(input, state);
   state.status = state.paused ? 'paused' : 'running';
   upsertSearchAttributes([{ key: SpcStatusKey, value: state.status }]);
   for (const refusal of prepared.refused ?? []) rs.audit(state, Date.now(), 'vm size fallback', `pool ${prepared.poolId}: Pool_Add refused ${refusal}`);
@@ -248,6 +253,21 @@ function costCheckOf(input: NormalisedRunInput): { cost?: Parameters<typeof chec
   return { cost: { ratesFile: input.cost.ratesFile, budget: input.budget, vmSizes, dedicated: dedicatedNodes > 0, spot: lowPriorityNodes > 0 } };
 }
 
+/** Expected durations from earlier runs and the order they give (lad-order.ts), kept in the state and the container. */
+async function planOrder(input: NormalisedRunInput, state: RunState): Promise<void> {
+  const planned = await planLadOrder({
+    runId: input.runId,
+    container: state.prepared!.container,
+    lads: state.ladOrder,
+    recipe: input.recipe,
+    ...(input.order && { order: input.order }),
+    ...(input.durationsFrom && { durationsFrom: input.durationsFrom }),
+    ...(scheduleIdOf() && !input.redrive && { scheduleId: scheduleIdOf() }),
+  });
+  state.plan = { used: planned.used, reason: planned.reason, ...(planned.expected && { expected: planned.expected }), slotsPerNode: input.pool.taskSlotsPerNode };
+  rs.audit(state, Date.now(), 'order', planned.used, planned.reason);
+}
+
 /** Starts children as the cap and pause allow, until all LADs finish, the run stops, or history asks to continue. */
 async function fanOut(input: NormalisedRunInput, state: RunState, fleet: Fleet, wakeup: Wakeup): Promise<'done' | 'continue'> {
   for (;;) {
@@ -259,6 +279,7 @@ async function fanOut(input: NormalisedRunInput, state: RunState, fleet: Fleet, 
     const overBudget = budgetExceeded(state);
     if (overBudget) rs.requestStop(state, now, 'failed', overBudget);
     if (state.stop || rs.allFinished(state)) return 'done';
+    claimSlots(state, now);
     const info = workflowInfo();
     const mustContinue = info.continueAsNewSuggested || info.historyLength > input.continueAsNewAfterEvents;
     // Before 0.2 the run drained: it waited for every LAD in flight before continuing.
@@ -297,6 +318,7 @@ function startLad(input: NormalisedRunInput, state: RunState, lad: string, fleet
         expectedFiles: input.outputs.expectedFiles,
         pollIntervalMs: input.pollIntervalMs,
         firstAttempt: state.lads[lad].attempts + 1,
+        ...(rankOf(state, lad) !== undefined && { rank: rankOf(state, lad) }),
       },
     ],
     typedSearchAttributes: [

@@ -8,6 +8,7 @@ import { Context, log } from '@temporalio/activity';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import type { FinalCheckResult } from '../../outputs/contract';
 import type { Lineage, LineagePointer } from '../../schemas/lineage';
+import { ladPlanBlobOf, LadPlanSchema, type LadPlan } from '../../schemas/lad-order';
 import type { Manifest } from '../../schemas/manifest';
 import { MANIFEST_BLOB } from '../../schemas/names';
 import { callSignal } from '../clients';
@@ -62,6 +63,7 @@ export async function writeRunManifest(blobs: BlobServiceClient, req: WriteRunMa
     if (manifest.lineage) manifest.lineage = { ...manifest.lineage, provenance: provenance.entries.map((e) => e.id) };
     manifest.lads = manifest.lads.map((entry) => (provenance.byLad.has(entry.lad) ? { ...entry, provenance: provenance.byLad.get(entry.lad) } : entry));
   }
+  if (!original) await withPlan(container, req.runId, manifest);
   if (req.merge2020) {
     const merged = await readJson<Merge2020Record>(container, merge2020BlobOf(req.runId));
     Object.assign(manifest, { finalCheck: merged.check, merge2020: merged.merge });
@@ -71,6 +73,23 @@ export async function writeRunManifest(blobs: BlobServiceClient, req: WriteRunMa
   const written: WrittenManifest = { manifest: MANIFEST_BLOB, finalCheck: { ok: manifest.finalCheck.ok, problems: manifest.finalCheck.problems.length } };
   progress.save({ written });
   return written;
+}
+
+/** Adds the run's LAD plan (lad-order.ts), when it made one: the order used and why, and each LAD's expected duration. */
+async function withPlan(container: ContainerClient, runId: string, manifest: Manifest): Promise<void> {
+  let plan: LadPlan;
+  try {
+    const body = await container.getBlobClient(ladPlanBlobOf(runId)).downloadToBuffer(0, undefined, { abortSignal: callSignal(Context.current().cancellationSignal) });
+    plan = LadPlanSchema.parse(JSON.parse(body.toString('utf8')));
+  } catch (err) {
+    if (statusOf(err) === 404) return;
+    throw toFailure(err, 'read the LAD plan');
+  }
+  manifest.order = { used: plan.used, reason: plan.reason, ...(plan.sources && { sources: plan.sources }) };
+  for (const entry of manifest.lads) {
+    const seconds = plan.expectedSeconds[entry.lad];
+    if (seconds !== undefined) entry.expectedDurationMs = seconds * 1000;
+  }
 }
 
 /** The whole diff (every LAD compared), from the lineage step's pages. */
