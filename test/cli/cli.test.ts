@@ -117,7 +117,7 @@ describe('the spc CLI, driven as a subprocess', () => {
     assert.equal(summary.status, 'cancelled');
     assert.deepEqual(
       summary.audit.map((a) => a.action),
-      ['pause', 'scalePool', 'resume', 'cancel'],
+      ['order', 'pause', 'scalePool', 'resume', 'cancel'],
     );
     assert.equal(summary.audit.find((a) => a.action === 'cancel')?.reason, 'wrong inputs');
   });

@@ -72,7 +72,7 @@ describe('spcRun controls: pause, resume, scale, cancel', () => {
     assert.equal(summary.counts.succeeded, 6);
     assert.deepEqual(
       summary.audit.map((a) => a.action),
-      ['pause', 'scalePool', 'scalePool', 'resume'],
+      ['order', 'pause', 'scalePool', 'scalePool', 'resume'],
     );
     assert.equal(summary.audit[0].reason, 'test pause');
     assert.equal(summary.audit[1].detail, '1+0 -> 3+0 nodes');
