@@ -10,8 +10,7 @@
 import type { RunEta } from '../schemas/progress';
 import type { RunState } from '../schemas/run-state';
 import { expectedMsOf, startOrderOf } from './lad-order';
-
-const inFlight = (status: string): boolean => status === 'running' || status === 'retrying';
+import { isInFlight } from './lad-status';
 
 /** Slots of the pool the run works on (0 when unknown). */
 export function slotsOf(state: RunState): number {
@@ -25,11 +24,11 @@ export function claimSlots(state: RunState, nowMs: number): void {
   if (slots === 0) return;
   const order = startOrderOf(state);
   let held = 0;
-  for (const lad of order) if (inFlight(state.lads[lad].status) && state.lads[lad].slotSince !== undefined) held++;
+  for (const lad of order) if (isInFlight(state.lads[lad].status) && state.lads[lad].slotSince !== undefined) held++;
   for (const lad of order) {
     if (held >= slots) return;
     const rec = state.lads[lad];
-    if (inFlight(rec.status) && rec.slotSince === undefined) {
+    if (isInFlight(rec.status) && rec.slotSince === undefined) {
       rec.slotSince = nowMs;
       held++;
     }
@@ -100,12 +99,12 @@ export function etaOf(state: RunState, nowMs: number): RunEta | undefined {
   for (const lad of startOrderOf(state)) {
     const rec = state.lads[lad];
     const full = (expected.get(lad) ?? fallback) * ratio;
-    if (inFlight(rec.status) && rec.slotSince !== undefined && holding < slots) {
+    if (isInFlight(rec.status) && rec.slotSince !== undefined && holding < slots) {
       const left = Math.max(0, full - (nowMs - rec.slotSince));
       free.push(left);
       work += left;
       holding++;
-    } else if (rec.status === 'queued' || inFlight(rec.status)) {
+    } else if (rec.status === 'queued' || isInFlight(rec.status)) {
       waiting.push(full);
       work += full;
     }

@@ -11,6 +11,7 @@ import type { NormalisedRunInput } from '../schemas/run-input';
 import type { PackedRunState, RunState } from '../schemas/run-state';
 import type { RunSummary } from '../schemas/summary';
 import { etaOf } from './eta';
+import { isInFlight } from './lad-status';
 import { startOrderOf } from './lad-order';
 import { progressSchemas } from './lazy-schemas';
 import { capacityOf, costOf } from './pool-watch-state';
@@ -51,9 +52,6 @@ export function audit(state: RunState, nowMs: number, action: string, detail?: s
 
 const countIn = (state: RunState, ...statuses: LadStatus[]): number =>
   state.ladOrder.filter((lad) => statuses.includes(state.lads[lad].status)).length;
-
-/** A LAD whose child is in flight. */
-const isInFlight = (status: LadStatus): boolean => status === 'running' || status === 'retrying';
 
 /** LADs whose child is in flight. */
 export const inFlightCount = (state: RunState): number => state.ladOrder.filter((lad) => isInFlight(state.lads[lad].status)).length;
