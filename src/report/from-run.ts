@@ -15,6 +15,7 @@ export function reportDataFromRun(manifest: Manifest, summary: RunSummary, gener
     diff: manifest.diff ?? summary.diff,
     ...(summary.cost && { cost: summary.cost }),
     ...(manifest.order && { order: `${manifest.order.used}: ${manifest.order.reason}` }),
+    ...(manifest.provenance && { provenance: manifest.provenance.map(({ file, lads, content }) => ({ file, lads, content })) }),
     lads: manifest.lads.map((entry) => ({
       lad: entry.lad,
       status: entry.status,

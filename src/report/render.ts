@@ -66,11 +66,33 @@ function auditTrail(data: ReportData): string {
     .join('')}</table>`;
 }
 
+/** Whether the previous run ran alike: a changed output means something only when nothing that ran changed. */
+function ranAlike(diff: NonNullable<ReportData['diff']>): string {
+  if (!diff.ran) return '';
+  if (diff.ran.alike) return '<p class="ran-alike">Both runs ran alike: the same recipe version, input and installed code.</p>';
+  const rows = diff.ran.changes.map((c) => `<tr class="ran-change"><td>${e(c.what)}</td><td>${e(c.before ?? '-')}</td><td>${e(c.after ?? '-')}</td></tr>`).join('');
+  const more = diff.ran.omitted ? `<p class="empty">and ${diff.ran.omitted} more changes.</p>` : '';
+  return `<p class="ran-changed">What ran differs from the previous run:</p><table class="ran"><tr><th>What</th><th>Before</th><th>Now</th></tr>${rows}</table>${more}`;
+}
+
+/** What the tasks said they ran (installed commits, interpreter), one table per distinct file. */
+function whatRan(data: ReportData): string {
+  if (!data.provenance?.length) return '<p class="empty">The tasks recorded no provenance.</p>';
+  return data.provenance
+    .map(
+      (p) =>
+        `<p><b>${e(p.file)}</b>, from ${p.lads} LAD${p.lads === 1 ? '' : 's'}:</p><table class="provenance">${Object.entries(p.content)
+          .map(([k, v]) => `<tr><td>${e(k)}</td><td>${e(v)}</td></tr>`)
+          .join('')}</table>`,
+    )
+    .join('');
+}
+
 function diffSection(data: ReportData): string {
   if (!data.diff) return '<p class="empty">No previous run to compare with.</p>';
   const changed = data.diff.lads.filter((l) => l.added.length || l.missing.length || l.changed.length);
   const compared = data.diff.ladsCompared ?? data.diff.lads.length;
-  const head = `<p>Compared with run <b>${e(data.diff.previousRunId)}</b>: ${data.diff.ladsChanged ?? changed.length} of ${compared} LADs changed.</p>`;
+  const head = `<p>Compared with run <b>${e(data.diff.previousRunId)}</b>: ${data.diff.ladsChanged ?? changed.length} of ${compared} LADs changed.</p>${ranAlike(data.diff)}`;
   if (changed.length === 0) return head;
   const rows = changed
     .map(
@@ -93,6 +115,7 @@ export function renderRunReport(data: ReportData): string {
 <section id="durations"><h2>LAD durations</h2>${renderHistogram(durations)}</section>
 <section id="lads"><h2>LADs</h2>${ladTable(data)}</section>
 <section id="audit"><h2>Control audit trail</h2>${auditTrail(data)}</section>
+<section id="provenance"><h2>What ran</h2>${whatRan(data)}</section>
 <section id="diff"><h2>Changes since the previous run</h2>${diffSection(data)}</section>
 <footer><p class="empty">Generated ${e(data.generatedAt)} by spc-temporal.</p></footer>
 </body></html>

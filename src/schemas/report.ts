@@ -38,6 +38,15 @@ export const ReportDiffSchema = z.object({
   /** Set when `lads` lists changed LADs only (a run's summary): how many were compared and how many changed. */
   ladsCompared: z.number().int().optional(),
   ladsChanged: z.number().int().optional(),
+  /** Whether the two runs ran alike (recipe version, input, what the tasks said they ran) and what differed. */
+  ran: z
+    .object({
+      alike: z.boolean(),
+      changes: z.array(z.object({ what: z.string(), before: z.string().optional(), after: z.string().optional() })),
+      /** Changes beyond those listed. */
+      omitted: z.number().int().optional(),
+    })
+    .optional(),
 });
 
 /** Everything the run report shows; built from the run's summary and manifest. */
@@ -53,6 +62,8 @@ export const ReportDataSchema = z.object({
   cost: CostEstimateSchema.optional(),
   /** The order the LADs started in and why, e.g. `longest-first: expected durations of ...`. */
   order: z.string().optional(),
+  /** What the tasks said they ran (the manifest's provenance): each distinct file, how many LADs ran under it. */
+  provenance: z.array(z.object({ file: z.string(), lads: z.number().int(), content: z.record(z.string(), z.string()) })).optional(),
   generatedAt: z.string(),
 });
 export type ReportData = z.infer<typeof ReportDataSchema>;

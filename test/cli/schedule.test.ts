@@ -98,6 +98,7 @@ describe('spc schedule: nightly regenerations through Temporal Schedules', () =>
       ['E06000001', 0, 0, 0, 69],
       ['S12000033', 0, 0, 0, 69],
     ]);
+    assert.deepEqual(manifest.diff?.ran, { alike: true, changes: [] }, 'the same recipe, input and provenance both nights');
   });
 
   it('a night whose outputs changed reports the changed files with size and row deltas, and the report shows them', async () => {
@@ -124,6 +125,17 @@ describe('spc schedule: nightly regenerations through Temporal Schedules', () =>
     const html = readFileSync(file, 'utf8');
     assert.match(html, new RegExp(`Compared with run <b>${second!.runId}</b>: 2 of 2 LADs changed`));
     assert.match(html, /ass_E06000001_MSOA11_2020\.csv/);
+    // The scale is part of the input and of what the tasks say they ran: the diff says what ran differently.
+    const manifest = json<Manifest>({ code: 0, stdout: (await env.blobs.getContainerClient(third.container!).getBlobClient('manifest.json').downloadToBuffer()).toString(), stderr: '' });
+    assert.equal(manifest.diff?.ran?.alike, false);
+    assert.deepEqual(
+      manifest.diff?.ran?.changes.filter((c) => c.what !== 'input'),
+      [{ what: 'spenser-sim.txt: scale', before: '0.01', after: '0.02' }],
+    );
+    assert.ok(manifest.diff?.ran?.changes.some((c) => c.what === 'input' && c.before === second!.lineage?.inputHash));
+    assert.match(html, /What ran differs from the previous run/);
+    assert.match(html, /<td>spenser-sim\.txt: scale<\/td><td>0\.01<\/td><td>0\.02<\/td>/);
+    assert.match(html, /<b>spenser-sim\.txt<\/b>, from 2 LADs/, 'the report shows what ran');
   });
 
   it('pauses, unpauses and deletes', async () => {

@@ -2,15 +2,17 @@
  * Finalize step 5, lineage and diff: the run's input hash and recipe version, the previous run of its schedule (from
  * the schedule's pointer), and the per-LAD diff of its files against that run's manifest, written to the workspace
  * page by page (a retry resumes at the first page not written). The result names at most {@link MAX_DIFF_LADS}
- * changed LADs, with the counts of all: the summary shows it, the manifest gets the whole diff.
+ * changed LADs, with the counts of all: the summary shows it, the manifest gets the whole diff. What the previous run
+ * ran (recipe version, input hash, provenance) is kept for the manifest step, which knows what this run ran.
  */
 import type { BlobServiceClient } from '@azure/storage-blob';
 import type { Lineage, LineagePointer } from '../../schemas/lineage';
 import type { NormalisedRunInput } from '../../schemas/run-input';
 import { mapped } from '../errors';
+import { ranFactsOf } from '../../outputs/what-ran';
 import { diffAgainst, lineageOf, readManifestIfAny, type RunDiff } from '../lineage';
 import type { StepProgress } from './progress';
-import { diffBlobOf, readEntries, writeJson, type FinalizeRef } from './workspace';
+import { diffBlobOf, previousRanBlobOf, readEntries, writeJson, type FinalizeRef } from './workspace';
 
 /** Most changed LADs the summary's diff names. */
 export const MAX_DIFF_LADS = 100;
@@ -43,6 +45,8 @@ export async function traceRunLineage(blobs: BlobServiceClient, req: TraceRunLin
   const previousManifest = previous && (await mapped('read previous manifest', () => readManifestIfAny(blobs, previous.container)));
   if (!previousManifest) return { lineage, ...(previous && { previous }) };
   const container = blobs.getContainerClient(req.container);
+  // The manifest step compares it with what this run ran, once the tasks' provenance is read.
+  if (!progress.resumed) await writeJson(container, previousRanBlobOf(req.runId), ranFactsOf(previousManifest));
   let done: Progress = progress.resumed ?? { pages: 0, compared: 0, changed: 0, lads: [] };
   for (let page = done.pages; page < req.pages; page++) {
     const { lads } = await readEntries(container, req.runId, page);

@@ -40,6 +40,8 @@ export const diffBlobOf = (runId: string, page: number) => `${root(runId)}diff/$
 export const finalCheckBlobOf = (runId: string) => `${root(runId)}final-check.json`;
 /** The 2020 merge's record and its final check. */
 export const merge2020BlobOf = (runId: string) => `${root(runId)}merge-2020.json`;
+/** What the previous run of the schedule ran (from its manifest), for the diff's `ran`. */
+export const previousRanBlobOf = (runId: string) => `${root(runId)}previous-ran.json`;
 
 /** Contents of the workspace blobs. */
 export interface EntriesPage {
@@ -65,6 +67,17 @@ export async function writeJson(container: ContainerClient, blob: string, value:
 export async function readJson<T>(container: ContainerClient, blob: string): Promise<T> {
   const body = await mapped(`read ${blob}`, () => container.getBlobClient(blob).downloadToBuffer(0, undefined, { abortSignal: callSignal(Context.current().cancellationSignal, 600_000) }));
   return JSON.parse(body.toString('utf8')) as T;
+}
+
+/** Reads a blob an earlier step (or an earlier version's step) may not have written; undefined when absent. */
+export async function readJsonIfAny(container: ContainerClient, blob: string): Promise<unknown> {
+  try {
+    const body = await container.getBlobClient(blob).downloadToBuffer(0, undefined, { abortSignal: callSignal(Context.current().cancellationSignal, 600_000) });
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw toFailure(err, `read ${blob}`);
+  }
 }
 
 /** Page `page` of the entries. */

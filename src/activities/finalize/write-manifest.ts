@@ -7,6 +7,7 @@
 import { Context, log } from '@temporalio/activity';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import type { FinalCheckResult } from '../../outputs/contract';
+import { ranChangesBetween, ranFactsOf, type RanFacts } from '../../outputs/what-ran';
 import type { Lineage, LineagePointer } from '../../schemas/lineage';
 import { ladPlanBlobOf, LadPlanSchema, type LadPlan } from '../../schemas/lad-order';
 import type { Manifest } from '../../schemas/manifest';
@@ -17,7 +18,7 @@ import { writeLineagePointer, type RunDiff } from '../lineage';
 import { mergeRedrive, readManifestForUpdate } from '../redrive-manifest';
 import type { StepProgress } from './progress';
 import { readRunProvenance } from './provenance';
-import { allEntries, diffBlobOf, finalCheckBlobOf, merge2020BlobOf, readJson, type DiffPage, type FinalizeRef, type ManifestEntry, type Merge2020Record } from './workspace';
+import { allEntries, diffBlobOf, finalCheckBlobOf, merge2020BlobOf, previousRanBlobOf, readJson, readJsonIfAny, type DiffPage, type FinalizeRef, type ManifestEntry, type Merge2020Record } from './workspace';
 
 export interface WriteRunManifestRequest extends FinalizeRef {
   jobId: string;
@@ -63,6 +64,7 @@ export async function writeRunManifest(blobs: BlobServiceClient, req: WriteRunMa
     if (manifest.lineage) manifest.lineage = { ...manifest.lineage, provenance: provenance.entries.map((e) => e.id) };
     manifest.lads = manifest.lads.map((entry) => (provenance.byLad.has(entry.lad) ? { ...entry, provenance: provenance.byLad.get(entry.lad) } : entry));
   }
+  if (manifest.diff) manifest.diff.ran = await ranAlikeWithPrevious(container, req.runId, manifest);
   if (!original) await withPlan(container, req.runId, manifest);
   if (req.merge2020) {
     const merged = await readJson<Merge2020Record>(container, merge2020BlobOf(req.runId));
@@ -77,19 +79,22 @@ export async function writeRunManifest(blobs: BlobServiceClient, req: WriteRunMa
 
 /** Adds the run's LAD plan (lad-order.ts), when it made one: the order used and why, and each LAD's expected duration. */
 async function withPlan(container: ContainerClient, runId: string, manifest: Manifest): Promise<void> {
-  let plan: LadPlan;
-  try {
-    const body = await container.getBlobClient(ladPlanBlobOf(runId)).downloadToBuffer(0, undefined, { abortSignal: callSignal(Context.current().cancellationSignal) });
-    plan = LadPlanSchema.parse(JSON.parse(body.toString('utf8')));
-  } catch (err) {
-    if (statusOf(err) === 404) return;
-    throw toFailure(err, 'read the LAD plan');
-  }
+  const stored = await readJsonIfAny(container, ladPlanBlobOf(runId));
+  if (stored === undefined) return;
+  const plan: LadPlan = LadPlanSchema.parse(stored);
   manifest.order = { used: plan.used, reason: plan.reason, ...(plan.sources && { sources: plan.sources }) };
   for (const entry of manifest.lads) {
     const seconds = plan.expectedSeconds[entry.lad];
     if (seconds !== undefined) entry.expectedDurationMs = seconds * 1000;
   }
+}
+
+/** Whether this run ran alike with the one it was diffed against; unknown when the lineage step kept no record of it. */
+async function ranAlikeWithPrevious(container: ContainerClient, runId: string, manifest: Manifest): Promise<RunDiff['ran']> {
+  const before = (await readJsonIfAny(container, previousRanBlobOf(runId))) as RanFacts | undefined;
+  if (!before) return undefined;
+  const { changes, omitted } = ranChangesBetween(before, ranFactsOf(manifest));
+  return { alike: changes.length === 0, changes, ...(omitted > 0 && { omitted }) };
 }
 
 /** The whole diff (every LAD compared), from the lineage step's pages. */
