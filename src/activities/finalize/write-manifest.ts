@@ -64,7 +64,7 @@ export async function writeRunManifest(blobs: BlobServiceClient, req: WriteRunMa
     if (manifest.lineage) manifest.lineage = { ...manifest.lineage, provenance: provenance.entries.map((e) => e.id) };
     manifest.lads = manifest.lads.map((entry) => (provenance.byLad.has(entry.lad) ? { ...entry, provenance: provenance.byLad.get(entry.lad) } : entry));
   }
-  if (manifest.diff) manifest.diff.ran = await ranAlikeWithPrevious(container, req.runId, manifest);
+  if (!original && manifest.diff) manifest.diff.ran = await ranAlikeWithPrevious(container, req.runId, manifest);
   if (!original) await withPlan(container, req.runId, manifest);
   if (req.merge2020) {
     const merged = await readJson<Merge2020Record>(container, merge2020BlobOf(req.runId));
