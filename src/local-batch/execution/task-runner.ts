@@ -92,13 +92,18 @@ export function startOnNode(engine: Engine, rec: TaskRecord, pool: PoolRecord, n
  * unhandled rejection exits Node).
  */
 function startAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): void {
-  runAttempt(engine, rec, node).catch((err: unknown) => failAttempt(engine, rec, err));
+  const attempt: Attempt = { abandoned: false };
+  engine.attempts.set(rec, attempt);
+  runAttempt(engine, rec, node, attempt).catch((err: unknown) => failAttempt(engine, rec, attempt, err));
 }
 
-function failAttempt(engine: Engine, rec: TaskRecord, err: unknown): void {
+/**
+ * Completes the task with a server error, unless the attempt that failed is no longer the task's: an attempt
+ * abandoned by an eviction may fail on its removed folder after the requeued task has started again elsewhere.
+ */
+function failAttempt(engine: Engine, rec: TaskRecord, attempt: Attempt, err: unknown): void {
+  if (engine.closed || attempt.abandoned || engine.attempts.get(rec) !== attempt || rec.wire.state !== 'running') return;
   console.error(`local-batch: task ${rec.jobId}/${rec.wire.id} failed inside the service:`, err);
-  const attempt = engine.attempts.get(rec);
-  if (engine.closed || !attempt || attempt.abandoned || rec.wire.state !== 'running') return;
   completeTask(engine, rec, { failureInfo: { category: 'servererror', code: 'TaskExecutionError', message: `The node could not run the task: ${(err as Error).message}` } });
 }
 
@@ -116,9 +121,7 @@ function taskDirFailure(rec: TaskRecord, err: unknown): FailureInfo {
   };
 }
 
-async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Promise<void> {
-  const attempt: Attempt = { abandoned: false };
-  engine.attempts.set(rec, attempt);
+async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord, attempt: Attempt): Promise<void> {
   const taskDir = rec.taskDir!;
   const wd = path.join(taskDir, 'wd');
   // Off the main thread: directory creation is the costliest step of a start on a busy disk.
@@ -155,7 +158,7 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
     attempt.pid = undefined;
     rec.pid = undefined;
     rec.pidStart = undefined;
-    afterExit(engine, rec, node, attempt, exitCode).catch((err: unknown) => failAttempt(engine, rec, err));
+    afterExit(engine, rec, node, attempt, exitCode).catch((err: unknown) => failAttempt(engine, rec, attempt, err));
   };
   if (engine.faults.takeTaskFailure()) {
     setImmediate(() => onExit(1));
@@ -173,7 +176,7 @@ async function runAttempt(engine: Engine, rec: TaskRecord, node: NodeRecord): Pr
         onExit,
         onError: (message) => {
           engine.cancel(attempt.timer);
-          if (!attempt.abandoned) failAttempt(engine, rec, new Error(message));
+          failAttempt(engine, rec, attempt, new Error(message));
         },
       },
     );
