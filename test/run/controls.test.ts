@@ -74,8 +74,8 @@ describe('spcRun controls: pause, resume, scale, cancel', () => {
       summary.audit.map((a) => a.action),
       ['order', 'pause', 'scalePool', 'scalePool', 'resume'],
     );
-    assert.equal(summary.audit[0].reason, 'test pause');
-    assert.equal(summary.audit[1].detail, '1+0 -> 3+0 nodes');
+    assert.equal(summary.audit[1].reason, 'test pause');
+    assert.equal(summary.audit[2].detail, '1+0 -> 3+0 nodes');
     await env.blobs.getContainerClient(summary.container!).delete();
   });
 
