@@ -1,5 +1,6 @@
-# Image of the spc-temporal worker, used by docker-compose.yml.
-FROM node:20-bookworm-slim
+# Image of the spc-temporal worker, used by docker-compose.yml. Node 24: the newest supported runtime, which CI smokes
+# (scripts/runtime-smoke.sh); Node 20, still supported, is past its end of life and gets no more security fixes.
+FROM node:24-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: the prepare script builds, and the sources are copied only below.
