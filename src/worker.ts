@@ -51,7 +51,7 @@ function startTracing(env: NodeJS.ProcessEnv): OtlpTracing | undefined {
     otlp = require('./tracing/otlp') as typeof import('./tracing/otlp');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
-    throw new RangeError(`OTEL_EXPORTER_OTLP_ENDPOINT is set, but tracing needs packages not installed (${(err as Error).message.split('\n')[0]}): npm install ${TRACING_PACKAGES.join(' ')}`);
+    throw new RangeError(`OTEL_EXPORTER_OTLP_ENDPOINT is set, but tracing needs packages not installed (${(err as Error).message.split('\n')[0]}): npm install ${TRACING_PACKAGES.join(' ')}`, { cause: err });
   }
   return otlp.startOtlpTracing();
 }
