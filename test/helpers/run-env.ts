@@ -30,15 +30,15 @@ export interface RunEnv {
    * code is bundled again through the plugin (adding OpenTelemetry's workflow interceptors), as a team would.
    */
   startWorker(overrides?: Partial<Config>, options?: { tracing?: SpcTracing }): Promise<{ worker: Worker; plugin: SpcPlugin; stop(): Promise<void> }>;
-  /** Starts `node dist/src/worker.js` as a separate process on this env's task queue. */
-  spawnWorker(): ChildProcess;
+  /** Starts `node dist/src/worker.js` as a separate process on this env's task queue, with `extraEnv` added. */
+  spawnWorker(extraEnv?: NodeJS.ProcessEnv): ChildProcess;
   /** Stops the local Batch service (its task processes die with it), then starts it again on the same port and data. */
   restartBatch(downMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
 /** The bundler's logger: errors only. */
-const quietBundler = { log: () => undefined, info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined };
+export const quietBundler = { log: () => undefined, info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined };
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test process. */
@@ -83,9 +83,9 @@ export async function startRunEnv(options: { allocationDelayMs?: number; dataDir
       workers.add(stop);
       return { worker, plugin, stop };
     },
-    spawnWorker() {
+    spawnWorker(extraEnv = {}) {
       const child = spawn(process.execPath, [path.resolve(__dirname, '../../src/worker.js')], {
-        env: { ...process.env, ...config, SPC_REAPER: 'off' },
+        env: { ...process.env, ...config, SPC_REAPER: 'off', ...extraEnv },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       children.add(child);

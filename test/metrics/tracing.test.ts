@@ -1,9 +1,13 @@
 /**
  * OpenTelemetry tracing on the real stack: a worker with `SpcPlugin({ tracing })` and a client with
  * `connectClient(..., { tracing })`, spans collected by OpenTelemetry's own in-memory exporter behind the tracer
- * provider the process registers (as a team's NodeSDK would).
+ * provider the process registers (as a team's NodeSDK would); and our worker process switched on by
+ * `OTEL_EXPORTER_OTLP_ENDPOINT`, exporting by OTLP/HTTP (JSON) to a receiver of the test.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Resource } from '@opentelemetry/resources';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
@@ -58,6 +62,68 @@ describe('tracing: spans of a run, from the client start to the Batch activities
     for (const span of [...awaiting, ...prepare]) assert.equal(span.attributes[SPC_RUN_ID_ATTR], summary.runId, `${span.name} carries the run id`);
     assert.equal(prepare[0].attributes[SPC_LAD_ATTR], undefined, 'a run-wide activity names no LAD');
     assert.ok(spans.every((s) => s.resource.attributes['service.name'] === 'spc-tracing-test'), 'workflow spans carry the worker resource too');
+  });
+});
+
+interface OtlpAttribute {
+  key: string;
+  value: { stringValue?: string };
+}
+interface OtlpSpan {
+  name: string;
+  traceId: string;
+  attributes?: OtlpAttribute[];
+}
+interface OtlpRequest {
+  resourceSpans: { resource: { attributes: OtlpAttribute[] }; scopeSpans: { spans: OtlpSpan[] }[] }[];
+}
+
+const attribute = (attributes: OtlpAttribute[] | undefined, key: string) => attributes?.find((a) => a.key === key)?.value.stringValue;
+
+describe('tracing in our worker: OTEL_EXPORTER_OTLP_ENDPOINT', () => {
+  const received: { service: string | undefined; span: OtlpSpan }[] = [];
+  let receiver: Server;
+  let env: RunEnv;
+  before(async () => {
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        if (req.url === '/v1/traces') {
+          for (const { resource, scopeSpans } of (JSON.parse(body) as OtlpRequest).resourceSpans) {
+            for (const { spans } of scopeSpans) for (const span of spans) received.push({ service: attribute(resource.attributes, 'service.name'), span });
+          }
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    receiver.listen(0, '127.0.0.1');
+    await once(receiver, 'listening');
+    env = await startRunEnv();
+  });
+  after(async () => {
+    await env?.close();
+    receiver?.close();
+  });
+
+  it('exports the run\'s workflow and activity spans, with run id and LAD, and flushes them when the worker stops', async () => {
+    const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const worker = env.spawnWorker({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: 'spc-otlp-test' });
+    const summary = await (await startSpcRun(env.client, testInput(['E06000001'], { pool: { dedicatedNodes: 1 } }), { workflowId: uniqueId('otlp'), taskQueue: env.taskQueue })).result();
+    assert.equal(summary.status, 'completed', JSON.stringify(summary.failures));
+    // Spans wait in the batch processor; a stopping worker exports what is left before it exits.
+    worker.kill('SIGTERM');
+    const [code] = (await once(worker, 'exit')) as [number | null];
+    assert.equal(code, 0);
+
+    const names = received.map((r) => r.span.name);
+    for (const name of ['RunWorkflow:spcRun', 'RunWorkflow:ladRun', 'RunActivity:prepareRun', 'RunActivity:awaitLadTask']) assert.ok(names.includes(name), `${name} among ${[...new Set(names)].join(', ')}`);
+    const awaiting = received.find((r) => r.span.name === 'RunActivity:awaitLadTask')!.span;
+    assert.equal(attribute(awaiting.attributes, SPC_RUN_ID_ATTR), summary.runId);
+    assert.equal(attribute(awaiting.attributes, SPC_LAD_ATTR), 'E06000001');
+    const run = received.find((r) => r.span.name === 'RunWorkflow:spcRun')!.span;
+    assert.equal(awaiting.traceId, run.traceId, 'the activity in the run\'s trace');
+    assert.deepEqual([...new Set(received.map((r) => r.service))], ['spc-otlp-test']);
   });
 });
 
