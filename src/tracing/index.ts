@@ -1,8 +1,8 @@
 /**
  * `spc-temporal/tracing`: OpenTelemetry tracing of spc-temporal's workflows, activities and client calls, through
- * `@temporalio/interceptors-opentelemetry`, with `spc.run_id` and `spc.lad` on every activity span. Only this
- * entry loads OpenTelemetry (install `@temporalio/interceptors-opentelemetry` and your OpenTelemetry SDK); a worker
- * that does not trace never imports it.
+ * `@temporalio/interceptors-opentelemetry`, with `spc.run_id` and `spc.lad` on the spans of our workflows and their
+ * activities. Only this entry loads OpenTelemetry (install `@temporalio/interceptors-opentelemetry` and your
+ * OpenTelemetry SDK); a worker that does not trace never imports it.
  *
  * The interceptors pass span contexts through the process's global OpenTelemetry context manager and propagator:
  * register your tracer provider first (`NodeSDK.start()`, or `NodeTracerProvider.register()`), and give the same
@@ -22,9 +22,14 @@
  * ```
  */
 import type { WorkflowClientInterceptor } from '@temporalio/client';
-import { OpenTelemetryPlugin, OpenTelemetryWorkflowClientInterceptor, type OpenTelemetryPluginOptions } from '@temporalio/interceptors-opentelemetry';
-import type { BundleOptions, ReplayWorkerOptions, WorkerOptions } from '@temporalio/worker';
-import { spcSpanAttributesInterceptors } from './span-attributes';
+import {
+  OpenTelemetryPlugin,
+  OpenTelemetryWorkflowClientInterceptor,
+  type OpenTelemetryPluginOptions,
+  type OpenTelemetryWorkflowExporter,
+} from '@temporalio/interceptors-opentelemetry';
+import type { BundleOptions, InjectedSink, ReplayWorkerOptions, WorkerOptions } from '@temporalio/worker';
+import { labelWorkflowSpans, spcSpanAttributesInterceptors } from './span-attributes';
 import type { SpcTracing } from './types';
 
 export { spcSpanAttributes } from './span-attributes';
@@ -43,18 +48,24 @@ class OpenTelemetrySpcTracing implements SpcTracing {
   }
 
   configureWorker(options: WorkerOptions): WorkerOptions {
-    const traced = this.otel.configureWorker(options);
+    const traced = withLabelledSpans(this.otel.configureWorker(options));
     // After OpenTelemetry's interceptor, so ours runs inside its span and can label it.
     return { ...traced, interceptors: { ...traced.interceptors, activity: [...(traced.interceptors?.activity ?? []), spcSpanAttributesInterceptors] } };
   }
 
   configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
-    return this.otel.configureReplayWorker(options);
+    return withLabelledSpans(this.otel.configureReplayWorker(options));
   }
 
   configureBundler(options: BundleOptions): BundleOptions {
     return this.otel.configureBundler(options);
   }
+}
+
+/** The options with OpenTelemetry's `exporter` sink (the one it just added) labelling our workflows' spans. */
+function withLabelledSpans<T extends Pick<WorkerOptions, 'sinks'>>(options: T): T {
+  const exporter = options.sinks?.exporter as InjectedSink<OpenTelemetryWorkflowExporter> | undefined;
+  return exporter ? { ...options, sinks: { ...options.sinks, exporter: labelWorkflowSpans(exporter) } } : options;
 }
 
 /**

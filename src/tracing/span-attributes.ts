@@ -1,11 +1,12 @@
 /**
- * Puts the run id and LAD on each activity span, so a trace backend can find a run's (or one LAD's) activities by
- * attribute. The OpenTelemetry activity interceptor only records Temporal's ids; a LAD's workflow id
+ * Puts the run id and LAD on each activity and workflow span, so a trace backend can find a run's (or one LAD's)
+ * spans by attribute. OpenTelemetry's interceptors only record Temporal's ids; a LAD's workflow id
  * (`<runId>/<LAD>`) would otherwise have to be parsed by whoever queries.
  */
 import { trace, type Attributes } from '@opentelemetry/api';
 import type { Context as ActivityContext } from '@temporalio/activity';
-import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptors, Next } from '@temporalio/worker';
+import type { OpenTelemetryWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
+import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptors, InjectedSink, Next } from '@temporalio/worker';
 import { runIdFromWorkflowId } from '../schemas/run-input';
 import { SPC_LAD_ATTR, SPC_RUN_ID_ATTR } from './types';
 
@@ -15,9 +16,9 @@ interface WorkflowOfActivity {
 }
 
 /**
- * `spc.run_id` and `spc.lad` of an activity: from its input when it names them (`awaitLadTask` does), else from
- * the workflow id: a ladRun's is `<runId>/<LAD>`, an spcRun's is its run id as the workflow derives it.
- * Activities of other workflows (the reaper, a team's own) get none.
+ * `spc.run_id` and `spc.lad` of an activity or workflow span: from the activity's input when it names them
+ * (`awaitLadTask` does), else from the workflow id: a ladRun's is `<runId>/<LAD>`; for an spcRun, the run id the
+ * workflow derives from its id when its input names none. Other workflows (the reaper, a team's own) get none.
  */
 export function spcSpanAttributes(workflow: WorkflowOfActivity, args: readonly unknown[]): Attributes {
   const attributes: Attributes = {};
@@ -57,3 +58,20 @@ class SpcSpanAttributesInterceptor implements ActivityInboundCallsInterceptor {
 
 /** The activity interceptor factory of {@link SpcSpanAttributesInterceptor}. */
 export const spcSpanAttributesInterceptors = (ctx: ActivityContext): ActivityInterceptors => ({ inbound: new SpcSpanAttributesInterceptor(ctx) });
+
+/**
+ * OpenTelemetry's workflow span sink with {@link spcSpanAttributes} added to the spans of our workflows. Done here,
+ * outside the sandbox, rather than by a workflow interceptor: nothing more is evaluated per cached workflow, and
+ * workflow code is untouched.
+ */
+export function labelWorkflowSpans(sink: InjectedSink<OpenTelemetryWorkflowExporter>): InjectedSink<OpenTelemetryWorkflowExporter> {
+  return {
+    export: {
+      ...sink.export,
+      fn: (info, spans) => {
+        const attributes = spcSpanAttributes({ workflowType: info.workflowType, workflowId: info.workflowId }, []);
+        return sink.export.fn(info, Object.keys(attributes).length === 0 ? spans : spans.map((span) => ({ ...span, attributes: { ...span.attributes, ...attributes } })));
+      },
+    },
+  };
+}

@@ -12,7 +12,7 @@ export interface SpcClientTracing {
   readonly clientInterceptors: WorkflowClientInterceptor[];
 }
 
-/** Tracing of workers and clients (`createSpcTracing`): the OpenTelemetry interceptors plus spc's span attributes. */
+/** Tracing of workers and clients (`createSpcTracing`): OpenTelemetry's interceptors plus our span attributes. */
 export interface SpcTracing extends SpcClientTracing {
   /** Adds the interceptors and the workflow span sink to the worker's own (never replaces them). */
   configureWorker(options: WorkerOptions): WorkerOptions;
@@ -21,6 +21,6 @@ export interface SpcTracing extends SpcClientTracing {
   configureBundler(options: BundleOptions): BundleOptions;
 }
 
-/** Span attribute keys spc-temporal adds to activity spans. */
+/** Span attribute keys spc-temporal adds to the spans of its workflows and their activities. */
 export const SPC_RUN_ID_ATTR = 'spc.run_id';
 export const SPC_LAD_ATTR = 'spc.lad';
