@@ -13,6 +13,7 @@ import type { RawRunInput } from './schemas/run-input';
 import type { RunSummary } from './schemas/summary';
 import { spcRunStartOptions, type StartSpcRunOptions } from './start-run';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, scalePoolSignal, scalePoolUpdate } from './workflows/messages';
+import type { SpcClientTracing } from './tracing/types';
 import type { spcRun } from './workflows/spc-run';
 
 export {
@@ -28,6 +29,16 @@ export {
 /** A handle on a run's spcRun workflow. */
 export type RunHandle = WorkflowHandle<typeof spcRun>;
 
+/** Options of {@link connectClient}. */
+export interface ConnectClientOptions {
+  /**
+   * Trace the client's calls (`createSpcTracing` from `spc-temporal/tracing`): `startSpcRun` then starts a span
+   * that is the parent of the run's workflow and activity spans.
+   * @default undefined (no tracing)
+   */
+  tracing?: SpcClientTracing;
+}
+
 /**
  * Connects a Temporal client to the configured server and namespace, with the TLS, mTLS and API key of the
  * environment's temporal.toml profile and `TEMPORAL_*` variables. Close `client.connection` when done.
@@ -36,9 +47,14 @@ export type RunHandle = WorkflowHandle<typeof spcRun>;
  * const client = await connectClient(loadConfig());
  * ```
  */
-export async function connectClient(config: Pick<Config, 'SPC_TEMPORAL_ADDRESS' | 'SPC_TEMPORAL_NAMESPACE'>, env: NodeJS.ProcessEnv = process.env): Promise<Client> {
+export async function connectClient(
+  config: Pick<Config, 'SPC_TEMPORAL_ADDRESS' | 'SPC_TEMPORAL_NAMESPACE'>,
+  env: NodeJS.ProcessEnv = process.env,
+  options: ConnectClientOptions = {},
+): Promise<Client> {
   const connection = await Connection.connect(temporalConnectionOptions(config, env));
-  return new Client({ connection, namespace: config.SPC_TEMPORAL_NAMESPACE });
+  const interceptors = options.tracing && { workflow: options.tracing.clientInterceptors };
+  return new Client({ connection, namespace: config.SPC_TEMPORAL_NAMESPACE, ...(interceptors && { interceptors }) });
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 export * from './client';
 export { SPC_MAX_CONCURRENT_ACTIVITIES, SPC_WORKFLOWS_PATH, SpcPlugin, createSpcWorker, type SpcPluginOptions } from './plugin';
+export type { SpcClientTracing, SpcTracing } from './tracing/types';
 export { loadConfig, loadStackSettings, loadTemporal, temporalConnectionOptions, TEMPORAL_ALIASES, type TemporalConnection, type TemporalConnectionOptions } from './config';
 export { installQuietRuntime, installRuntime, type RuntimeSetup } from './runtime';
 export type { Config, StackSettings } from './schemas/config';

@@ -13,16 +13,24 @@
  * @experimental Temporal plugins are experimental.
  */
 import { SimplePlugin } from '@temporalio/plugin';
-import { Runtime, Worker, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
+import { Runtime, Worker, type BundleOptions, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
 import { createActivityBundle, type ActivityBundle, type ActivityDeps } from './activities';
 import { loadConfig } from './config';
 import type { Config } from './schemas/config';
+import type { SpcTracing } from './tracing/types';
 
 export interface SpcPluginOptions {
   /** @default loadConfig(process.env) */
   config?: Readonly<Config>;
   /** Clients to use instead of building them from the config (embedding, tests). */
   deps?: Partial<ActivityDeps>;
+  /**
+   * OpenTelemetry tracing of our workflows and activities (`createSpcTracing` from `spc-temporal/tracing`): its
+   * interceptors and workflow span sink are added to the worker's own. Unset: no tracing, and nothing of
+   * OpenTelemetry is loaded.
+   * @default undefined
+   */
+  tracing?: SpcTracing;
 }
 
 /** Path of the workflows module (for bundling once and handing the worker a `workflowBundle`). */
@@ -48,6 +56,8 @@ export class SpcPlugin extends SimplePlugin {
   /** Workflows the worker caches unless its options say otherwise. */
   readonly maxCachedWorkflows: number;
 
+  private readonly tracing: SpcTracing | undefined;
+
   constructor(options: SpcPluginOptions = {}) {
     const config = options.config ?? loadConfig();
     const bundle = createActivityBundle(config, options.deps, () => Runtime.instance().metricMeter);
@@ -63,6 +73,7 @@ export class SpcPlugin extends SimplePlugin {
       },
     });
     this.bundle = bundle;
+    this.tracing = options.tracing;
     this.maxCachedWorkflows = config.SPC_MAX_CACHED_WORKFLOWS === undefined ? SPC_MAX_CACHED_WORKFLOWS : Number(config.SPC_MAX_CACHED_WORKFLOWS);
   }
 
@@ -78,21 +89,30 @@ export class SpcPlugin extends SimplePlugin {
    *   `SPC_MAX_CACHED_WORKFLOWS`) unless the worker sets it. Not much smaller: one 1,000-LAD run with a 40-entry
    *   cache once crashed its worker ("async hook stack has become corrupted" in a workflow thread).
    *   `maxConcurrentWorkflowTaskExecutions` keeps the SDK's 40: a task's memory is gone when it ends.
+   * - Tracing, when given: last, once the workflows path is settled, because OpenTelemetry's workflow interceptor
+   *   module only goes onto a worker that bundles its own workflows (a prebuilt bundle must be built with it:
+   *   `bundleWorkflowCode({ workflowsPath, plugins: [plugin] })`).
    */
   override configureWorker(options: WorkerOptions): WorkerOptions {
     refuseActivityClash(options.activities, this.bundle.activities);
-    const configured = super.configureWorker(options);
-    return {
-      ...configured,
+    const configured: WorkerOptions = {
+      ...super.configureWorker(options),
       ...(!hasOwnWorkflows(options) && { workflowsPath: SPC_WORKFLOWS_PATH }),
       ...(!options.tuner && { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? SPC_MAX_CONCURRENT_ACTIVITIES }),
       maxCachedWorkflows: options.maxCachedWorkflows ?? this.maxCachedWorkflows,
     };
+    return this.tracing ? this.tracing.configureWorker(configured) : configured;
   }
 
   override configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
     const configured = super.configureReplayWorker(options);
-    return hasOwnWorkflows(options) ? configured : { ...configured, workflowsPath: SPC_WORKFLOWS_PATH };
+    const withWorkflows = hasOwnWorkflows(options) ? configured : { ...configured, workflowsPath: SPC_WORKFLOWS_PATH };
+    return this.tracing ? this.tracing.configureReplayWorker(withWorkflows) : withWorkflows;
+  }
+
+  override configureBundler(options: BundleOptions): BundleOptions {
+    const configured = super.configureBundler(options);
+    return this.tracing ? this.tracing.configureBundler(configured) : configured;
   }
 }
 
@@ -109,17 +129,21 @@ function refuseActivityClash(own: object | undefined, ours: object): void {
   }
 }
 
-/** A worker on the configured namespace and task queue with the SpcPlugin (what `npm run worker` and `npm start` run). */
+/**
+ * A worker on the configured namespace and task queue with the SpcPlugin (what `npm run worker` and `npm start` run).
+ * @param plugin the plugin's options besides the config, e.g. `{ tracing }`
+ */
 export function createSpcWorker(
   connection: NativeConnection,
   config: Readonly<Config>,
   options: Partial<Omit<WorkerOptions, 'connection' | 'taskQueue'>> = {},
+  plugin: Omit<SpcPluginOptions, 'config'> = {},
 ): Promise<Worker> {
   return Worker.create({
     ...options,
     connection,
     namespace: config.SPC_TEMPORAL_NAMESPACE,
     taskQueue: config.SPC_TASK_QUEUE,
-    plugins: [new SpcPlugin({ config })],
+    plugins: [new SpcPlugin({ ...plugin, config })],
   });
 }

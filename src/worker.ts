@@ -9,15 +9,19 @@ import { installRuntime } from './runtime';
 import { connectClient } from './client';
 import { createSpcWorker } from './plugin';
 import { ensureReaperSchedule } from './reaper/schedule';
+import type { OtlpTracing } from './tracing/otlp';
+import { otlpTracingWanted } from './tracing/wanted';
 
 async function run(): Promise<void> {
   installRuntime({ logLevel: process.env.SPC_LOG_LEVEL === 'INFO' ? 'INFO' : 'WARN', metricsAddress: process.env.SPC_METRICS_ADDRESS });
   const config = loadConfig();
+  const otlp = startTracing(process.env);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   try {
     // The workflow cache's size comes from the config (SPC_MAX_CACHED_WORKFLOWS), through the plugin.
-    const worker = await createSpcWorker(connection, config);
+    const worker = await createSpcWorker(connection, config, {}, { tracing: otlp?.tracing });
     console.log(`spc worker polling task queue ${config.SPC_TASK_QUEUE} (pid ${process.pid})`);
+    if (otlp) console.log('tracing: spans exported by OTLP');
     await ensureReaper(config);
     if (process.env.SPC_METRICS_ADDRESS && process.env.SPC_METRICS_ADDRESS !== 'off') console.log(`metrics at http://${process.env.SPC_METRICS_ADDRESS}/metrics`);
     const memoryLog = logMemoryEvery(Number(process.env.SPC_WORKER_MEMORY_LOG_MS ?? 0));
@@ -28,7 +32,28 @@ async function run(): Promise<void> {
     }
   } finally {
     await connection.close();
+    await otlp?.shutdown();
   }
+}
+
+/** What tracing in our worker loads (optional peer dependencies of the package). */
+const TRACING_PACKAGES = ['@temporalio/interceptors-opentelemetry', '@opentelemetry/sdk-trace-node', '@opentelemetry/exporter-trace-otlp-http'];
+
+/**
+ * OTLP tracing when the environment asks for it (see src/tracing/wanted.ts). The OpenTelemetry packages are
+ * optional, so they are required here and only then: a worker that does not trace never loads them.
+ */
+function startTracing(env: NodeJS.ProcessEnv): OtlpTracing | undefined {
+  if (!otlpTracingWanted(env)) return undefined;
+  let otlp: typeof import('./tracing/otlp');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    otlp = require('./tracing/otlp') as typeof import('./tracing/otlp');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    throw new RangeError(`OTEL_EXPORTER_OTLP_ENDPOINT is set, but tracing needs packages not installed (${(err as Error).message.split('\n')[0]}): npm install ${TRACING_PACKAGES.join(' ')}`, { cause: err });
+  }
+  return otlp.startOtlpTracing();
 }
 
 /**

@@ -13,6 +13,7 @@ import { SPC_WORKFLOWS_PATH, SpcPlugin } from '../../src/plugin';
 import type { SharedKeyConfig } from '../../src/config';
 import type { Config } from '../../src/schemas/config';
 import type { RawRunInput } from '../../src/schemas/run-input';
+import type { SpcTracing } from '../../src/tracing/types';
 import { startLocalBatchService } from '../../src/local-batch/http/server';
 import { startTestBatch, type TestBatch } from './local-batch';
 import { assertNoLeftovers } from './leftovers';
@@ -24,19 +25,25 @@ export interface RunEnv {
   batch: TestBatch;
   blobs: BlobServiceClient;
   taskQueue: string;
-  /** Starts an in-process worker with the SpcPlugin; `stop()` shuts it down and waits. */
-  startWorker(overrides?: Partial<Config>): Promise<{ worker: Worker; plugin: SpcPlugin; stop(): Promise<void> }>;
-  /** Starts `node dist/src/worker.js` as a separate process on this env's task queue. */
-  spawnWorker(): ChildProcess;
+  /**
+   * Starts an in-process worker with the SpcPlugin; `stop()` shuts it down and waits. With `tracing`, the workflow
+   * code is bundled again through the plugin (adding OpenTelemetry's workflow interceptors), as a team would.
+   */
+  startWorker(overrides?: Partial<Config>, options?: { tracing?: SpcTracing }): Promise<{ worker: Worker; plugin: SpcPlugin; stop(): Promise<void> }>;
+  /** Starts `node dist/src/worker.js` as a separate process on this env's task queue, with `extraEnv` added. */
+  spawnWorker(extraEnv?: NodeJS.ProcessEnv): ChildProcess;
   /** Stops the local Batch service (its task processes die with it), then starts it again on the same port and data. */
   restartBatch(downMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
+/** The bundler's logger: errors only. */
+export const quietBundler = { log: () => undefined, info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined };
+
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test process. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: SPC_WORKFLOWS_PATH, logger: { log: () => undefined, info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined } });
+  bundle ??= bundleWorkflowCode({ workflowsPath: SPC_WORKFLOWS_PATH, logger: quietBundler });
   return bundle;
 }
 
@@ -63,9 +70,10 @@ export async function startRunEnv(options: { allocationDelayMs?: number; dataDir
     batch,
     blobs,
     taskQueue,
-    async startWorker(overrides = {}) {
-      const plugin = new SpcPlugin({ config: { ...config, ...overrides } });
-      const worker = await Worker.create({ connection, taskQueue, workflowBundle: await workflowBundle(), plugins: [plugin] });
+    async startWorker(overrides = {}, { tracing } = {}) {
+      const plugin = new SpcPlugin({ config: { ...config, ...overrides }, tracing });
+      const code = tracing ? await bundleWorkflowCode({ workflowsPath: SPC_WORKFLOWS_PATH, plugins: [plugin], logger: quietBundler }) : await workflowBundle();
+      const worker = await Worker.create({ connection, taskQueue, workflowBundle: code, plugins: [plugin] });
       const running = worker.run();
       const stop = async () => {
         workers.delete(stop);
@@ -75,9 +83,9 @@ export async function startRunEnv(options: { allocationDelayMs?: number; dataDir
       workers.add(stop);
       return { worker, plugin, stop };
     },
-    spawnWorker() {
+    spawnWorker(extraEnv = {}) {
       const child = spawn(process.execPath, [path.resolve(__dirname, '../../src/worker.js')], {
-        env: { ...process.env, ...config, SPC_REAPER: 'off' },
+        env: { ...process.env, ...config, SPC_REAPER: 'off', ...extraEnv },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       children.add(child);

@@ -78,7 +78,7 @@ describe('the packed package in a project of its own (examples/own-worker)', () 
 
   it('ships the build, data and recipes, and no sources, tests or CI files', () => {
     const paths = packed.map((f) => f.path);
-    for (const wanted of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/workflows/index.d.ts', 'dist/src/schemas/index.d.ts', 'dist/src/cli/index.js', 'data/lads/spenser_lad_list.csv', 'recipes/spenser/run-lad.sh']) {
+    for (const wanted of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/tracing/index.d.ts', 'dist/src/workflows/index.d.ts', 'dist/src/schemas/index.d.ts', 'dist/src/cli/index.js', 'data/lads/spenser_lad_list.csv', 'recipes/spenser/run-lad.sh']) {
       assert.ok(paths.includes(wanted), `${wanted} missing from the tarball`);
     }
     assert.deepEqual(
@@ -94,9 +94,11 @@ describe('the packed package in a project of its own (examples/own-worker)', () 
       const schemas = require('spc-temporal/schemas');
       let deep = 'loaded';
       try { require('spc-temporal/dist/src/plugin'); } catch (err) { deep = err.code; }
+      let tracing = 'loaded';
+      try { require('spc-temporal/tracing'); } catch (err) { tracing = err.code + ' ' + /'([^']+)'/.exec(err.message)[1]; }
       console.log(JSON.stringify({
         plugin: typeof root.SpcPlugin, start: typeof root.startSpcRun, connect: typeof root.connectClient,
-        workflows: Object.keys(workflows).sort(), runInput: typeof schemas.RunInputSchema.parse, deep,
+        workflows: Object.keys(workflows).sort(), runInput: typeof schemas.RunInputSchema.parse, deep, tracing,
         stackDir: root.loadStackSettings({}).SPC_STACK_DIR,
       }));`;
     const { stdout } = await run(process.execPath, ['-e', probe], { cwd: project });
@@ -107,6 +109,9 @@ describe('the packed package in a project of its own (examples/own-worker)', () 
       workflows: ['ladRun', 'smokeWorkflow', 'spcReaper', 'spcRun'],
       runInput: 'function',
       deep: 'ERR_PACKAGE_PATH_NOT_EXPORTED',
+      // Tracing is an entry of its own whose OpenTelemetry packages are optional peers: not installed with ours, and
+      // the root entry above loaded without them.
+      tracing: 'MODULE_NOT_FOUND @temporalio/interceptors-opentelemetry',
       // State of an installed copy goes to the installing project, never inside node_modules.
       stackDir: path.join(realpathSync(project), '.spc'),
     });

@@ -7,9 +7,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { WorkerOptions } from '@temporalio/worker';
+import { Resource } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ActivityInterceptorsFactory, WorkerOptions } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
 import { SPC_WORKFLOWS_PATH, SpcPlugin } from '../../src/plugin';
+import { createSpcTracing } from '../../src/tracing';
 
 const config = loadConfig({
   SPC_STACK_DIR: mkdtempSync(path.join(tmpdir(), 'spc-plugin-')),
@@ -67,6 +70,36 @@ describe('SpcPlugin on a worker with settings of its own', () => {
       assert.equal(small.configureWorker(teamOptions()).maxCachedWorkflows, 300);
     } finally {
       small.bundle.close();
+    }
+  });
+
+  it("adds tracing's interceptors and workflow span sink to the worker's own, and nothing without tracing", () => {
+    const tracing = createSpcTracing({ resource: new Resource({}), spanProcessor: new SimpleSpanProcessor(new InMemorySpanExporter()) });
+    const traced = new SpcPlugin({ config, tracing });
+    try {
+      const teamInterceptor: ActivityInterceptorsFactory = () => ({});
+      const sinks = { team: { log: { fn: () => undefined } } };
+      const own = { activity: [teamInterceptor], workflowModules: ['/team/interceptors.js'] };
+      const configured = traced.configureWorker(teamOptions({ interceptors: own, sinks }));
+      // The team's first, then OpenTelemetry's (its span), then ours (labels that span).
+      assert.equal(configured.interceptors?.activity?.length, 3);
+      assert.equal(configured.interceptors?.activity?.[0], teamInterceptor);
+      assert.equal(configured.interceptors?.workflowModules?.[0], '/team/interceptors.js');
+      const otelModule = configured.interceptors?.workflowModules?.[1];
+      assert.match(otelModule ?? '', /interceptors-opentelemetry[\\/]lib[\\/]workflow-interceptors/);
+      assert.deepEqual(Object.keys(configured.sinks ?? {}).sort(), ['exporter', 'team']);
+      assert.equal(configured.sinks?.team, sinks.team);
+      // A prebuilt bundle carries the workflow interceptors itself: the bundler gets them, the worker does not.
+      assert.deepEqual(traced.configureBundler({ workflowsPath: SPC_WORKFLOWS_PATH }).workflowInterceptorModules, [otelModule]);
+      assert.deepEqual(traced.configureWorker(teamOptions({ workflowBundle: { code: '' } })).interceptors?.workflowModules, undefined);
+      assert.ok(traced.configureReplayWorker({}).sinks?.exporter, 'replays get the sink (sinks are not called for replayed activations)');
+
+      const untraced = plugin.configureWorker(teamOptions({ interceptors: own, sinks }));
+      assert.deepEqual(untraced.interceptors, own);
+      assert.equal(untraced.sinks, sinks);
+      assert.equal(plugin.configureBundler({ workflowsPath: SPC_WORKFLOWS_PATH }).workflowInterceptorModules, undefined);
+    } finally {
+      traced.bundle.close();
     }
   });
 });
