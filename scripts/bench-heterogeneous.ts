@@ -3,7 +3,11 @@
  * durations spread 10x by LAD code, on a pool of 20 one-slot nodes, run twice through the local stack: once in
  * input order, then with the first run's manifest as history (`durationsFrom`), which starts the longest first.
  *
- *   npm run bench:heterogeneous [-- --duration-ms 1000] [--slots 20] [--spread 10] [--lads 380]
+ *   npm run bench:heterogeneous [-- --duration-ms 1000] [--slots 20] [--spread 10] [--lads 380] [--recipe sim|sleep]
+ *
+ * `--recipe sleep` runs each LAD as a sleep of its spenser-sim duration that writes one small file (a custom recipe
+ * reading the durations from an input file), so the tasks take their own time and not Azurite's: with spenser-sim's
+ * 69 files a LAD, the embedded Azurite (one core) is the bottleneck and makes every task about as long.
  *
  * Prints per run: the makespan (first task start to last task end) against the lower bound max(longest LAD, total
  * work / slots), both from the run's own task durations; and for the run with history, how far the ETA of the
@@ -19,6 +23,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { connectClient, getProgress, startSpcRun } from '../src/client';
 import { loadConfig, loadStackSettings, requireSharedKeys } from '../src/config';
 import { parseLadList } from '../src/outputs/lad-lists';
+import { simulatedDurationMsOf } from '../src/recipes/duration-spread';
 import { startLocalBatchService } from '../src/local-batch/http/server';
 import { ManifestSchema, type Manifest } from '../src/schemas/manifest';
 import type { RawRunInput } from '../src/schemas/run-input';
@@ -38,10 +43,33 @@ function figuresOf(manifest: Manifest, slots: number): { makespanMs: number; bou
   };
 }
 
+/** A custom recipe sleeping each LAD's spenser-sim duration (from an uploaded table) and writing one small file. */
+async function sleepRecipe(blobs: BlobServiceClient, container: string, lads: string[], durationMs: number, spread: number): Promise<Pick<RawRunInput, 'recipe' | 'outputs'>> {
+  const table = lads.map((lad) => `${lad}\t${(simulatedDurationMsOf(lad, { durationMs, durationSpread: spread }) / 1000).toFixed(3)}`).join('\n') + '\n';
+  const inputs = blobs.getContainerClient(container);
+  await inputs.create();
+  await inputs.getBlockBlobClient('durations.tsv').upload(table, Buffer.byteLength(table));
+  return {
+    recipe: {
+      name: 'custom',
+      command: `sleep "$(awk -v l={lad} '$1 == l { print $2 }' durations.tsv)" && mkdir -p output && echo "lad,{lad}" > output/{lad}.csv`,
+      inputFiles: [{ source: { container, blob: 'durations.tsv' }, filePath: 'durations.tsv' }],
+    },
+    outputs: { expectedFiles: ['{lad}.csv'] },
+  };
+}
+
 async function run(): Promise<void> {
   const { values } = parseArgs({
-    options: { 'duration-ms': { type: 'string', default: '1000' }, slots: { type: 'string', default: '20' }, spread: { type: 'string', default: '10' }, lads: { type: 'string', default: '380' } },
+    options: {
+      'duration-ms': { type: 'string', default: '1000' },
+      slots: { type: 'string', default: '20' },
+      spread: { type: 'string', default: '10' },
+      lads: { type: 'string', default: '380' },
+      recipe: { type: 'string', default: 'sim' },
+    },
   });
+  if (values.recipe !== 'sim' && values.recipe !== 'sleep') throw new Error(`--recipe: must be sim or sleep, not ${values.recipe}`);
   const durationMs = Number(values['duration-ms']);
   const slots = Number(values.slots);
   const spread = Number(values.spread);
@@ -64,13 +92,16 @@ async function run(): Promise<void> {
   const client = await connectClient(stack);
   const containers: string[] = [];
   try {
+    const inputsContainer = `bench-het-in-${stamp}`;
+    const recipe = values.recipe === 'sleep' ? await sleepRecipe(blobs, inputsContainer, lads, durationMs, spread) : undefined;
+    if (recipe) containers.push(inputsContainer);
     const base: RawRunInput = {
       lads,
-      recipe: { name: 'spenser-sim', options: { durationMs, scale: 0.01, durationSpread: spread } },
+      ...(recipe ?? { recipe: { name: 'spenser-sim', options: { durationMs, scale: 0.01, durationSpread: spread } } }),
       pool: { dedicatedNodes: slots, taskSlotsPerNode: 1 },
       pollIntervalMs: 500,
     };
-    console.log(`bench: ${lads.length} LADs, spenser-sim ${durationMs} ms x 1..${spread} by LAD, ${slots} slots`);
+    console.log(`bench: ${lads.length} LADs, ${values.recipe === 'sleep' ? 'sleep' : 'spenser-sim'} ${durationMs} ms x 1..${spread} by LAD, ${slots} slots`);
     const results: { label: string; figures: ReturnType<typeof figuresOf> }[] = [];
     let firstRunId = '';
     for (const label of ['input order', 'with history'] as const) {
