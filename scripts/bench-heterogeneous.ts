@@ -3,11 +3,12 @@
  * durations spread 10x by LAD code, on a pool of 20 one-slot nodes, run twice through the local stack: once in
  * input order, then with the first run's manifest as history (`durationsFrom`), which starts the longest first.
  *
- *   npm run bench:heterogeneous [-- --duration-ms 1000] [--slots 20] [--spread 10] [--lads 380] [--recipe sim|sleep]
+ *   npm run bench:heterogeneous [-- --duration-ms 1000] [--slots 20] [--spread 10] [--lads 380] [--recipe sleep|sim]
  *
- * `--recipe sleep` runs each LAD as a sleep of its spenser-sim duration that writes one small file (a custom recipe
- * reading the durations from an input file), so the tasks take their own time and not Azurite's: with spenser-sim's
- * 69 files a LAD, the embedded Azurite (one core) is the bottleneck and makes every task about as long.
+ * The default, `--recipe sleep`, runs each LAD as a sleep of its spenser-sim duration that writes one small file (a
+ * custom recipe reading the durations from an input file), so the tasks take their own time and not Azurite's.
+ * `--recipe sim` runs spenser-sim itself: with its 69 files a LAD, the embedded Azurite (one core) is the bottleneck
+ * and makes every task about as long, so that mode measures the stack rather than the order.
  *
  * Prints per run: the makespan (first task start to last task end) against the lower bound max(longest LAD, total
  * work / slots), both from the run's own task durations; and for the run with history, how far the ETA of the
@@ -66,7 +67,7 @@ async function run(): Promise<void> {
       slots: { type: 'string', default: '20' },
       spread: { type: 'string', default: '10' },
       lads: { type: 'string', default: '380' },
-      recipe: { type: 'string', default: 'sim' },
+      recipe: { type: 'string', default: 'sleep' },
     },
   });
   if (values.recipe !== 'sim' && values.recipe !== 'sleep') throw new Error(`--recipe: must be sim or sleep, not ${values.recipe}`);
