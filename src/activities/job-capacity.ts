@@ -17,14 +17,18 @@ export interface PoolCapacity {
 /** Tasks of the job that hold or wait for a slot, from the last listing (active, preparing, running). */
 export interface JobLoad {
   queuedOrRunning: number;
+  /** Tasks that completed between the two last listings: the slots a poll interval frees. */
+  finishedLastInterval?: number;
 }
 
 /**
  * Tasks that may wait in the queue beyond the pool's slots, so a freed slot is filled at once rather than at the
- * next poll: a quarter of the slots, at least 2. With no node yet, 2 tasks queue (Batch starts them as nodes come).
+ * next poll: a quarter of the slots, at least 2, and as many as the last poll interval freed when short tasks free
+ * more (never more than the slots: a queued task then still starts within one task's time). With no node yet, 2
+ * tasks queue (Batch starts them as nodes come).
  */
-export function headroomOf(slots: number): number {
-  return Math.max(2, Math.ceil(slots / 4));
+export function headroomOf(slots: number, finishedLastInterval = 0): number {
+  return Math.max(2, Math.ceil(slots / 4), Math.min(slots, finishedLastInterval));
 }
 
 /** Slots the job's pool has now. */
@@ -36,7 +40,7 @@ export const slotsOf = (pool: PoolCapacity): number => pool.currentNodes * pool.
  */
 export function roomFor(pool: PoolCapacity, load: JobLoad, admittedUnlisted: number): number {
   const slots = slotsOf(pool);
-  return Math.max(0, slots + headroomOf(slots) - load.queuedOrRunning - admittedUnlisted);
+  return Math.max(0, slots + headroomOf(slots, load.finishedLastInterval) - load.queuedOrRunning - admittedUnlisted);
 }
 
 /** True when the pool has fewer nodes than asked for: read it again at every poll until it catches up. */

@@ -67,6 +67,9 @@ interface JobView {
   pool?: PoolCapacity;
   poolReadAt: number;
   queuedOrRunning?: number;
+  /** Completed tasks in the last listing, and how many more than in the one before (capacity's headroom). */
+  completed?: number;
+  finishedLastInterval?: number;
   authFailures: { count: number; sinceMs: number };
 }
 
@@ -231,6 +234,9 @@ export class TaskPoller {
     }
     view.authFailures.count = 0;
     view.queuedOrRunning = [...tasks.values()].filter((t) => t.state === 'active' || t.state === 'preparing' || t.state === 'running').length;
+    const completed = [...tasks.values()].filter((t) => t.state === 'completed').length;
+    view.finishedLastInterval = view.completed === undefined ? 0 : Math.max(0, completed - view.completed);
+    view.completed = completed;
     // Tickets whose task was added before this listing began are in it now.
     for (const ticket of [...view.tickets]) if (ticket.addedAt !== undefined && ticket.addedAt < listedFrom) this.release(view, ticket);
     for (const w of [...view.watchers]) {
@@ -242,7 +248,7 @@ export class TaskPoller {
 
   private admitWaiters(view: JobView): void {
     if (!view.pool || view.queuedOrRunning === undefined) return;
-    let room = roomFor(view.pool, { queuedOrRunning: view.queuedOrRunning }, view.tickets.size);
+    let room = roomFor(view.pool, { queuedOrRunning: view.queuedOrRunning, finishedLastInterval: view.finishedLastInterval }, view.tickets.size);
     // Ranked tasks are added one at a time (each waits for the add before it) so that Batch, which runs a job's
     // queued tasks in the order they were added, starts them in rank order: a few ms per task, in bursts only.
     const rankedAdding = () => [...view.tickets].some((t) => t.ranked && t.addedAt === undefined && !t.released);
