@@ -13,5 +13,8 @@ RUN npx tsc -p tsconfig.json
 COPY data ./data
 COPY recipes ./recipes
 RUN mkdir -p /spc && chown node /spc
+# Two glibc malloc arenas instead of eight per core: the SDK's Rust core allocates from many threads, and with the
+# default arenas a 1,000-LAD worker held 60-90 MiB more RSS (npm run bench:run; README, "Worker memory").
+ENV MALLOC_ARENA_MAX=2
 USER node
 CMD ["node", "dist/src/worker.js"]

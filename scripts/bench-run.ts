@@ -9,12 +9,13 @@
  * First it measures the orchestration floor (N bare one-activity workflows, M in flight, on the same server), then
  * the run. Prints: makespan against max(ideal, floor); pool busy fraction over the run and around each
  * continue-as-new; Batch requests per LAD (the local service's admin stats); history events per LAD (parent and
- * child); the largest payload in all the run's histories; worker peak RSS; Temporal server CPU seconds.
+ * child); the largest payload in all the run's histories; worker peak RSS; Temporal server CPU seconds, and those of
+ * the worker, the local Batch service with its tasks, and Azurite (where a 2-core machine's time goes).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BatchServiceClient, BatchSharedKeyCredentials } from '@azure/batch';
@@ -60,6 +61,7 @@ async function run(): Promise<void> {
   await stackUp(settings, () => undefined);
   const stack = requireSharedKeys(loadConfig());
   const temporalPid = recordedProcess(processPaths(settings.SPC_STACK_DIR, 'temporal').pidFile)?.pid;
+  const azuritePid = recordedProcess(processPaths(settings.SPC_STACK_DIR, 'azurite').pidFile)?.pid;
 
   const accountKey = randomBytes(32).toString('base64');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'spc-bench-batch-'));
@@ -78,7 +80,8 @@ async function run(): Promise<void> {
     console.log(`floor: ${(floorMs / 1000).toFixed(1)} s (${(ladCount / (floorMs / 1000)).toFixed(1)} workflows/s)`);
   }
 
-  const env = { ...process.env, ...stack, SPC_TASK_QUEUE: taskQueue, AZURE_BATCH_URL: batch.url, AZURE_BATCH_ACCOUNT: 'spcbench', AZURE_BATCH_KEY: accountKey };
+  // The worker as our Dockerfile and `npm run worker` start it: two malloc arenas (README, "Worker memory").
+  const env = { MALLOC_ARENA_MAX: '2', ...process.env, ...stack, SPC_TASK_QUEUE: taskQueue, AZURE_BATCH_URL: batch.url, AZURE_BATCH_ACCOUNT: 'spcbench', AZURE_BATCH_KEY: accountKey };
   const worker = spawn(process.execPath, [path.resolve(__dirname, '../src/worker.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   // Start the clock once the worker polls (its start-up bundles the workflow code, a few seconds).
   await new Promise<void>((resolve, reject) => {
@@ -99,6 +102,10 @@ async function run(): Promise<void> {
   try {
     console.log(`bench: ${ladCount} LADs, ${nodes} nodes x 1 slot, ${durationMs} ms ${sleepRecipe ? 'sleep' : 'spenser-sim'} tasks, poll ${pollMs} ms; run ${runId}`);
     const serverCpuBefore = temporalPid ? cpuSeconds(temporalPid) : NaN;
+    const azuriteCpuBefore = azuritePid ? cpuSeconds(azuritePid) : NaN;
+    const workerCpuBefore = cpuSeconds(worker.pid!);
+    // This process runs the local Batch service, whose task processes are its children.
+    const batchCpuBefore = cpuSeconds('self', true);
     const started = Date.now();
     const handle = await startSpcRun(
       client,
@@ -117,6 +124,9 @@ async function run(): Promise<void> {
     const summary = await handle.result();
     const makespanMs = Date.now() - started;
     const serverCpu = temporalPid ? cpuSeconds(temporalPid) - serverCpuBefore : NaN;
+    const azuriteCpu = azuritePid ? cpuSeconds(azuritePid) - azuriteCpuBefore : NaN;
+    const workerCpu = cpuSeconds(worker.pid!) - workerCpuBefore;
+    const batchCpu = cpuSeconds('self', true) - batchCpuBefore;
     const rssKb = peakRssKb(worker.pid!);
     const stats = await admin.getStats();
 
@@ -153,6 +163,7 @@ async function run(): Promise<void> {
     console.log(`largest payload: ${(largest.bytes / 1024).toFixed(1)} KiB (${largest.workflowType} ${largest.eventType})`);
     console.log(`worker peak RSS: ${(rssKb / 1024).toFixed(0)} MiB`);
     console.log(`Temporal server CPU: ${serverCpu.toFixed(1)} s during the run (${(serverCpu / (makespanMs / 1000)).toFixed(2)} cores on average)`);
+    console.log(`CPU during the run: worker ${workerCpu.toFixed(1)} s, local Batch service and its tasks ${batchCpu.toFixed(1)} s, Azurite ${azuriteCpu.toFixed(1)} s; the machine had ${(availableParallelism() * makespanMs / 1000).toFixed(0)} core-s`);
   } finally {
     worker.kill('SIGTERM');
     await client.connection.close();

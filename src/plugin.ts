@@ -14,6 +14,7 @@
  */
 import { SimplePlugin } from '@temporalio/plugin';
 import { Runtime, Worker, type BundleOptions, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowsApart } from './bundle/apart';
 import { createActivityBundle, type ActivityBundle, type ActivityDeps } from './activities';
 import { loadConfig } from './config';
 import type { Config } from './schemas/config';
@@ -40,14 +41,16 @@ export const SPC_WORKFLOWS_PATH = require.resolve('./workflows');
 export const SPC_MAX_CONCURRENT_ACTIVITIES = 2000;
 
 /**
- * Default size of the workflow cache: the 1,000 children a run keeps in flight (`maxConcurrentLads`' default) plus
- * room for parents, the reaper and a redrive, so a default run never replays its LADs from history for want of a
- * slot. Measured with scripts/probe-workflow-memory.ts (500 cached workflows): 233-297 KiB of worker RSS and 82 KiB
- * of V8 heap per cached workflow (a bare bundle: 226 KiB, 64 KiB; while zod was evaluated per workflow: 2,074-2,207
- * KiB, 1,529 KiB), so about 300-350 MiB for a full cache. The SDK's default scales with the heap limit instead (about 2,300 on a 4 GiB heap), assuming
- * ~1.7 MiB per workflow.
+ * Default size of the workflow cache: fewer than the 1,000 LADs a run keeps in flight (`maxConcurrentLads`' default),
+ * on purpose. A LAD needs its slot only for its few workflow tasks; between them it waits on its Batch task for
+ * minutes to hours, and a LAD evicted meanwhile replays its ten-odd events when the task ends. The cache is LRU, so
+ * the parents, whose tasks come every few seconds, stay in it. Measured with `npm run bench:run -- --lads 1000
+ * --nodes 10 --recipe sleep` (all 1,000 in flight at the start): peak worker RSS 534 MiB with 400 (655 MiB with
+ * 1,200), the same makespan (235.6 s, 235.4 s) and worker CPU (85.2 s, 86.5 s). A cached workflow costs 233-297 KiB
+ * of RSS and 82 KiB of V8 heap (scripts/probe-workflow-memory.ts). Much smaller is not wise: a 40-entry cache once
+ * crashed a 1,000-LAD worker ("async hook stack has become corrupted" in a workflow thread).
  */
-export const SPC_MAX_CACHED_WORKFLOWS = 1200;
+export const SPC_MAX_CACHED_WORKFLOWS = 400;
 
 export class SpcPlugin extends SimplePlugin {
   /** The activities and their shared resources (the Batch task poller). */
@@ -86,8 +89,7 @@ export class SpcPlugin extends SimplePlugin {
    *   only wait on the shared poller, so allow 2000 at once (`maxConcurrentActivityTaskExecutions`; the SDK default
    *   of 100 would leave LADs past the 100th unsubmitted).
    * - The workflow cache: `maxCachedWorkflows` {@link SPC_MAX_CACHED_WORKFLOWS} (or the config's
-   *   `SPC_MAX_CACHED_WORKFLOWS`) unless the worker sets it. Not much smaller: one 1,000-LAD run with a 40-entry
-   *   cache once crashed its worker ("async hook stack has become corrupted" in a workflow thread).
+   *   `SPC_MAX_CACHED_WORKFLOWS`) unless the worker sets it.
    *   `maxConcurrentWorkflowTaskExecutions` keeps the SDK's 40: a task's memory is gone when it ends.
    * - Tracing, when given: last, once the workflows path is settled, because OpenTelemetry's workflow interceptor
    *   module only goes onto a worker that bundles its own workflows (a prebuilt bundle must be built with it:
@@ -131,16 +133,20 @@ function refuseActivityClash(own: object | undefined, ours: object): void {
 
 /**
  * A worker on the configured namespace and task queue with the SpcPlugin (what `npm run worker` and `npm start` run).
+ * Unless the options bring workflows of their own or tracing is on (its interceptor module goes into the bundle
+ * through the plugin), the workflow bundle is made in a child process: webpack's memory never joins the worker's.
  * @param plugin the plugin's options besides the config, e.g. `{ tracing }`
  */
-export function createSpcWorker(
+export async function createSpcWorker(
   connection: NativeConnection,
   config: Readonly<Config>,
   options: Partial<Omit<WorkerOptions, 'connection' | 'taskQueue'>> = {},
   plugin: Omit<SpcPluginOptions, 'config'> = {},
 ): Promise<Worker> {
+  const bundleApart = !hasOwnWorkflows(options) && !plugin.tracing;
   return Worker.create({
     ...options,
+    ...(bundleApart && { workflowBundle: { code: await bundleWorkflowsApart(SPC_WORKFLOWS_PATH) } }),
     connection,
     namespace: config.SPC_TEMPORAL_NAMESPACE,
     taskQueue: config.SPC_TASK_QUEUE,

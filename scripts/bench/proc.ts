@@ -7,10 +7,14 @@ export function peakRssKb(pid: number): number {
   return match ? Number(match[1]) : NaN;
 }
 
-/** CPU seconds (user + system) a process has used so far; clock ticks are 100 a second on Linux. */
-export function cpuSeconds(pid: number): number {
+/**
+ * CPU seconds (user + system) a process has used so far; clock ticks are 100 a second on Linux.
+ * @param withChildren add what its ended (waited-for) child processes used, e.g. the task processes it ran
+ */
+export function cpuSeconds(pid: number | 'self', withChildren = false): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) start at field 3; utime and stime are fields 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  // Fields after the command name (which may hold spaces) start at field 3; utime, stime, cutime and cstime are
+  // fields 14 to 17.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  return (fields[11] + fields[12] + (withChildren ? fields[13] + fields[14] : 0)) / 100;
 }

@@ -210,6 +210,7 @@ export function checkLadRunInput(raw: unknown): CheckedLadRunInput {
     pollIntervalMs: number(raw.pollIntervalMs, 'pollIntervalMs', { int: true, min: 100 }, issues),
     firstAttempt: numberOr(1, raw.firstAttempt, 'firstAttempt', { int: true, min: 1 }, issues),
     ...(raw.rank !== undefined && { rank: number(raw.rank, 'rank', { int: true, min: 0 }, issues) }),
+    ...(raw.version !== undefined && { version: number(raw.version, 'version', { int: true, min: 1 }, issues) }),
   };
   if (issues.lines.length > 0) return { ok: false, message: issues.lines.join('\n') };
   return { ok: true, input: input as LadRunInput };

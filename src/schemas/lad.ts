@@ -16,6 +16,11 @@ export const LadRunInputSchema = z.object({
   firstAttempt: z.number().int().min(1).default(1),
   /** Place in the run's start order (longest first): the worker adds this run's tasks in that order. */
   rank: z.number().int().min(0).optional(),
+  /**
+   * The ladRun behaviour its parent asks for (LAD_INPUT_VERSION in workflows/patches.ts): carried in the input so
+   * the LAD's history needs no patch markers. Absent (a parent before 0.3): patches decide.
+   */
+  version: z.number().int().min(1).optional(),
 });
 export type LadRunInput = z.infer<typeof LadRunInputSchema>;
 

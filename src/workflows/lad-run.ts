@@ -2,7 +2,8 @@
  * ladRun: one LAD of a run. Each attempt is one activity that submits the Batch task idempotently and awaits it
  * with heartbeats; a successful task is then verified against the expected outputs. A failed attempt (non-zero
  * exit, or outputs missing) is retried as a new attempt, with a new task id, after a backoff timer.
- * History: about 22 events for a LAD that succeeds first time (its result recorded and signalled to the run).
+ * History: 18 events for a LAD that succeeds first time (its result recorded and signalled to the run); 22 for one
+ * started by a parent before 0.3, whose patches each add a marker and a search-attribute upsert.
  */
 import {
   ApplicationFailure,
@@ -33,9 +34,12 @@ export async function ladRun(raw: LadRunInput): Promise<LadResult> {
   // Checked without zod: this workflow is cached by the thousand, and each copy would load zod (lad-input-check.ts).
   const parsed = checkLadRunInput(raw);
   if (!parsed.ok) throw ApplicationFailure.nonRetryable(`invalid ladRun input: ${parsed.message}`, 'InvalidInputError');
-  const verifyInAwait = patched(LAD_VERIFY_IN_AWAIT_AND_REPORT);
+  // A version in the input (parents since 0.3) settles the 0.2 behaviour without patch markers; without one, the
+  // patches decide as they did. Short-circuited: a versioned LAD never asks a patch.
+  const versioned = parsed.input.version !== undefined && parsed.input.version >= 1;
+  const verifyInAwait = versioned || patched(LAD_VERIFY_IN_AWAIT_AND_REPORT);
   const result = await runAttempts(parsed.input, verifyInAwait);
-  if (!patched(LAD_RECORD)) return result;
+  if (!versioned && !patched(LAD_RECORD)) return result;
   const recorded = await record(parsed.input.container, result);
   if (verifyInAwait) await reportToParent(recorded);
   return recorded;

@@ -41,6 +41,19 @@ export const FINALIZE_STEPS = 'spc-0.2-finalize-steps';
 /** Release 0.2 (issue 10, capacity and cost): */
 /** spcRun watches its pool beside the fan-out: node time and cost, budget, VM-size fallback, a pool without nodes. */
 export const POOL_WATCH = 'spc-0.2-pool-watch';
+/**
+ * spcRun starts each ladRun with `version` in its input (LAD_INPUT_VERSION), and such a ladRun takes the 0.2
+ * behaviour without asking patches: each patch costs a LAD a marker and a `TemporalChangeVersion` upsert, 4 of its
+ * 22 events. One marker per parent run instead of four events per LAD.
+ */
+export const LAD_VERSION_IN_INPUT = 'spc-0.3-lad-version-in-input';
+/**
+ * The ladRun behaviour a parent asks for in the child's input (`version`). 1: the awaiting activity verifies the
+ * outputs, the result is recorded in the container and signalled to the parent (LAD_VERIFY_IN_AWAIT_AND_REPORT and
+ * LAD_RECORD). A later change to ladRun's commands raises this (and branches on it) instead of adding a patch; an
+ * input without `version` (started by a parent before 0.3) keeps asking the patches.
+ */
+export const LAD_INPUT_VERSION = 1;
 /** Release 0.3 (issue 14, longest first): */
 /** spcRun plans its LAD order from earlier runs' durations (an activity after prepare) and starts the longest first. */
 export const LAD_ORDER = 'spc-0.3-lad-order';

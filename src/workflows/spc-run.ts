@@ -38,7 +38,7 @@ import { finalizeSteps } from './finalize-steps';
 import { rankOf } from './lad-order';
 import { ladRun } from './lad-run';
 import { runInputSchemas, runStateSchemas } from './lazy-schemas';
-import { FINALIZE_ONCE, FINALIZE_STEPS, LAD_CANCELLED_ALONE, LAD_ORDER, JOB_QUOTA_WAIT, NO_DRAIN, PACKED_STATE, POOL_WATCH, PREPARE_WHOLE, STRICT_INPUT, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
+import { FINALIZE_ONCE, FINALIZE_STEPS, LAD_CANCELLED_ALONE, LAD_INPUT_VERSION, LAD_ORDER, LAD_VERSION_IN_INPUT, JOB_QUOTA_WAIT, NO_DRAIN, PACKED_STATE, POOL_WATCH, PREPARE_WHOLE, STRICT_INPUT, RELEASE_ON_FAILURE, RELEASE_UNPREPARED } from './patches';
 import { registerControls } from './run-controls';
 import { startPoolWatch, type PoolWatch } from './pool-watch';
 import { budgetExceeded } from './pool-watch-state';
@@ -81,6 +81,8 @@ interface Fleet {
    * the policy applies when a run continues as new too, and the run continues without waiting for them.
    */
   outliveContinue: boolean;
+  /** The ladRun behaviour asked for in each child's input (since 0.3); undefined: the children ask patches. */
+  ladVersion: number | undefined;
 }
 
 /** Runs the SPC pipeline over a list of LADs; `carried` is only given by continue-as-new. */
@@ -98,7 +100,7 @@ export async function spcRun(raw: RawRunInput, carried?: PackedRunState | RunSta
   ]);
 
   const children = new CancellationScope();
-  const fleet: Fleet = { inFlight: new Set(), startedHere: new Set(), starting: 0, outliveContinue: patched(NO_DRAIN) };
+  const fleet: Fleet = { inFlight: new Set(), startedHere: new Set(), starting: 0, outliveContinue: patched(NO_DRAIN), ladVersion: patched(LAD_VERSION_IN_INPUT) ? LAD_INPUT_VERSION : undefined };
   // One timer for the run deadline (not one per wait: each would add two events per wake-up to the history).
   const deadline = new CancellationScope();
   deadline.run(() => sleep(Math.max(1, state.deadline - Date.now()))).then(
@@ -319,6 +321,7 @@ function startLad(input: NormalisedRunInput, state: RunState, lad: string, fleet
         pollIntervalMs: input.pollIntervalMs,
         firstAttempt: state.lads[lad].attempts + 1,
         ...(rankOf(state, lad) !== undefined && { rank: rankOf(state, lad) }),
+        ...(fleet.ladVersion !== undefined && { version: fleet.ladVersion }),
       },
     ],
     typedSearchAttributes: [

@@ -78,7 +78,7 @@ describe('the packed package in a project of its own (examples/own-worker)', () 
 
   it('ships the build, data and recipes, and no sources, tests or CI files', () => {
     const paths = packed.map((f) => f.path);
-    for (const wanted of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/tracing/index.d.ts', 'dist/src/workflows/index.d.ts', 'dist/src/schemas/index.d.ts', 'dist/src/cli/index.js', 'data/lads/spenser_lad_list.csv', 'recipes/spenser/run-lad.sh']) {
+    for (const wanted of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/tracing/index.d.ts', 'dist/src/workflows/index.d.ts', 'dist/src/schemas/index.d.ts', 'dist/src/cli/index.js', 'dist/src/bundle/cli.js', 'data/lads/spenser_lad_list.csv', 'recipes/spenser/run-lad.sh']) {
       assert.ok(paths.includes(wanted), `${wanted} missing from the tarball`);
     }
     assert.deepEqual(

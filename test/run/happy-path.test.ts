@@ -63,14 +63,17 @@ describe('spcRun happy path over 20 LADs', () => {
     completedRunId = runId;
   });
 
-  it('keeps histories small: <= 22 events per ladRun child, and a bounded parent', async () => {
+  it('keeps histories small: <= 18 events per ladRun child, no patch marker in it, and a bounded parent', async () => {
     assert.ok(completedRunId, 'needs the happy-path run');
     const executions = await runExecutions(env.client, completedRunId);
     const children = executions.filter((e) => e.type === 'ladRun');
     assert.equal(children.length, 20);
     for (const child of children) {
       const events = (await historyOf(env.client, child.workflowId, child.runId)).events ?? [];
-      assert.ok(events.length <= 22, `${child.workflowId}: ${events.length} events`);
+      // The parent names ladRun's behaviour in its input, so a LAD asks no patch (each would cost it two events).
+      assert.ok(events.length <= 18, `${child.workflowId}: ${events.length} events`);
+      const patchMarkers = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+      assert.deepEqual(patchMarkers, [], `${child.workflowId}: patch markers`);
     }
     const parent = (await historyOf(env.client, completedRunId)).events ?? [];
     // Each LAD reports its result by signal as well as by its completion (so that it can outlive a continue-as-new):
