@@ -63,7 +63,7 @@ describe('SpcPlugin on a worker with settings of its own', () => {
   });
 
   it("sizes the workflow cache for a run's LADs in flight unless the worker or the config says otherwise", () => {
-    assert.equal(plugin.configureWorker(teamOptions()).maxCachedWorkflows, 1200);
+    assert.equal(plugin.configureWorker(teamOptions()).maxCachedWorkflows, 400);
     assert.equal(plugin.configureWorker(teamOptions({ maxCachedWorkflows: 50 })).maxCachedWorkflows, 50);
     const small = new SpcPlugin({ config: { ...config, SPC_MAX_CACHED_WORKFLOWS: '300' } });
     try {
