@@ -29,7 +29,7 @@ import { processPaths, recordedProcess } from '../src/stack/processes';
 import { stackUp } from '../src/stack/stack';
 import { measureOrchestrationFloor } from './bench/floor';
 import { largestPayload, type LargestPayload } from './bench/payloads';
-import { cpuSeconds, peakRssKb } from './bench/proc';
+import { peakRssKb, startCpuClock } from './bench/proc';
 import { busyFraction, span, type Interval } from './bench/timeline';
 
 const ALLOCATION_DELAY_MS = 1000;
@@ -101,11 +101,8 @@ async function run(): Promise<void> {
   }
   try {
     console.log(`bench: ${ladCount} LADs, ${nodes} nodes x 1 slot, ${durationMs} ms ${sleepRecipe ? 'sleep' : 'spenser-sim'} tasks, poll ${pollMs} ms; run ${runId}`);
-    const serverCpuBefore = temporalPid ? cpuSeconds(temporalPid) : NaN;
-    const azuriteCpuBefore = azuritePid ? cpuSeconds(azuritePid) : NaN;
-    const workerCpuBefore = cpuSeconds(worker.pid!);
     // This process runs the local Batch service, whose task processes are its children.
-    const batchCpuBefore = cpuSeconds('self', true);
+    const cpuClock = startCpuClock({ server: temporalPid, azurite: azuritePid, worker: worker.pid, batch: 'self+children' });
     const started = Date.now();
     const handle = await startSpcRun(
       client,
@@ -123,10 +120,7 @@ async function run(): Promise<void> {
     );
     const summary = await handle.result();
     const makespanMs = Date.now() - started;
-    const serverCpu = temporalPid ? cpuSeconds(temporalPid) - serverCpuBefore : NaN;
-    const azuriteCpu = azuritePid ? cpuSeconds(azuritePid) - azuriteCpuBefore : NaN;
-    const workerCpu = cpuSeconds(worker.pid!) - workerCpuBefore;
-    const batchCpu = cpuSeconds('self', true) - batchCpuBefore;
+    const cpu = cpuClock();
     const rssKb = peakRssKb(worker.pid!);
     const stats = await admin.getStats();
 
@@ -162,8 +156,8 @@ async function run(): Promise<void> {
     console.log(`history events per LAD: parent ${(sum(parents) / ladCount).toFixed(1)} (${parents.length} run(s), ${sum(parents)} events), child mean ${(sum(children) / children.length).toFixed(1)} max ${Math.max(...children)}`);
     console.log(`largest payload: ${(largest.bytes / 1024).toFixed(1)} KiB (${largest.workflowType} ${largest.eventType})`);
     console.log(`worker peak RSS: ${(rssKb / 1024).toFixed(0)} MiB`);
-    console.log(`Temporal server CPU: ${serverCpu.toFixed(1)} s during the run (${(serverCpu / (makespanMs / 1000)).toFixed(2)} cores on average)`);
-    console.log(`CPU during the run: worker ${workerCpu.toFixed(1)} s, local Batch service and its tasks ${batchCpu.toFixed(1)} s, Azurite ${azuriteCpu.toFixed(1)} s; the machine had ${(availableParallelism() * makespanMs / 1000).toFixed(0)} core-s`);
+    console.log(`Temporal server CPU: ${cpu.server.toFixed(1)} s during the run (${(cpu.server / (makespanMs / 1000)).toFixed(2)} cores on average)`);
+    console.log(`CPU during the run: worker ${cpu.worker.toFixed(1)} s, local Batch service and its tasks ${cpu.batch.toFixed(1)} s, Azurite ${cpu.azurite.toFixed(1)} s; the machine had ${(availableParallelism() * makespanMs / 1000).toFixed(0)} core-s`);
   } finally {
     worker.kill('SIGTERM');
     await client.connection.close();

@@ -18,3 +18,17 @@ export function cpuSeconds(pid: number | 'self', withChildren = false): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
   return (fields[11] + fields[12] + (withChildren ? fields[13] + fields[14] : 0)) / 100;
 }
+
+/** What is measured by {@link startCpuClock}: a process id (NaN when it is unknown), or this process and its children. */
+export type CpuSubject = number | undefined | 'self+children';
+
+/**
+ * Starts a CPU clock over named processes; @returns a function that gives each one's CPU seconds since the start
+ * (NaN for a process whose id is unknown).
+ */
+export function startCpuClock<K extends string>(subjects: Record<K, CpuSubject>): () => Record<K, number> {
+  const read = (s: CpuSubject) => (s === 'self+children' ? cpuSeconds('self', true) : s === undefined ? NaN : cpuSeconds(s));
+  const names = Object.keys(subjects) as K[];
+  const before = names.map((n) => read(subjects[n]));
+  return () => Object.fromEntries(names.map((n, i) => [n, read(subjects[n]) - before[i]])) as Record<K, number>;
+}

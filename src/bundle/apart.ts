@@ -1,8 +1,8 @@
 /**
  * Bundles the workflow code in a child process, so the worker's own memory never holds webpack. Measured on a
  * worker with no workflow yet: bundling in-process leaves RSS at 351-360 MiB and 170 MiB of V8 heap that an idle
- * process does not collect (72 MiB after a forced GC: webpack's modules stay in the require cache); with the bundle
- * made apart, 216 MiB and 48 MiB. The bundle is the same code, made by the same `bundleWorkflowCode`.
+ * process does not collect (webpack's modules stay in the require cache); with the bundle made apart, 240 MiB and
+ * 74 MiB. The bundle is the same code, made by the same `bundleWorkflowCode`.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';

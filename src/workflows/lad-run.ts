@@ -34,9 +34,9 @@ export async function ladRun(raw: LadRunInput): Promise<LadResult> {
   // Checked without zod: this workflow is cached by the thousand, and each copy would load zod (lad-input-check.ts).
   const parsed = checkLadRunInput(raw);
   if (!parsed.ok) throw ApplicationFailure.nonRetryable(`invalid ladRun input: ${parsed.message}`, 'InvalidInputError');
-  // A version in the input (parents since 0.3) settles the 0.2 behaviour without patch markers; without one, the
-  // patches decide as they did. Short-circuited: a versioned LAD never asks a patch.
-  const versioned = parsed.input.version !== undefined && parsed.input.version >= 1;
+  // A version in the input (parents since 0.3; checked >= 1) settles the 0.2 behaviour without patch markers; without
+  // one, the patches decide as they did. Short-circuited: a versioned LAD never asks a patch.
+  const versioned = parsed.input.version !== undefined;
   const verifyInAwait = versioned || patched(LAD_VERIFY_IN_AWAIT_AND_REPORT);
   const result = await runAttempts(parsed.input, verifyInAwait);
   if (!versioned && !patched(LAD_RECORD)) return result;
