@@ -92,7 +92,8 @@ const azurite: StackService = {
   describe: (s) => `http://127.0.0.1:${s.SPC_AZURITE_PORT}/${LOCAL_STORAGE_ACCOUNT} (blob)`,
   async command({ settings, secrets }) {
     const main = require.resolve('azurite/dist/src/blob/main.js');
-    const args = [main, '--blobHost', '127.0.0.1', '--blobPort', String(settings.SPC_AZURITE_PORT)];
+    // The preload makes Azurite's blob lookups use its name index (else each request scans every blob).
+    const args = ['--require', path.resolve(__dirname, 'azurite-preload.js'), main, '--blobHost', '127.0.0.1', '--blobPort', String(settings.SPC_AZURITE_PORT)];
     // Azurite from npm rejects the newest @azure/storage-blob API version without this flag.
     args.push('--location', path.join(settings.SPC_STACK_DIR, 'azurite'), '--skipApiVersionCheck');
     return { file: process.execPath, args, env: { AZURITE_ACCOUNTS: `${LOCAL_STORAGE_ACCOUNT}:${secrets.storageKey}` } };

@@ -8,7 +8,7 @@ import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { finalCheck, finalCheckOfFolders, parseOutputFileName, type ListedFile } from '../../outputs/contract';
 import { readManifestForUpdate } from '../redrive-manifest';
 import { expectedFilesOf, type ExpectedFiles } from './verify-outputs';
-import { allEntries, finalCheckBlobOf, listUnder, writeJson, type FinalizeRef } from './workspace';
+import { allEntries, finalCheckBlobOf, listLadFolders, listUnder, writeJson, type FinalizeRef } from './workspace';
 
 const REGIONS = ['England', 'Wales', 'Scotland', 'NorthernIreland'] as const;
 
@@ -30,7 +30,7 @@ export async function checkRunOutputs(blobs: BlobServiceClient, req: CheckRunOut
   const container = blobs.getContainerClient(req.container);
   const expected = req.redrive ? (await readManifestForUpdate(container)).manifest.lads.map((l) => l.lad) : await ladsOf(container, req);
   const own = req.expectedFiles && req.expectedFiles !== 'contract' ? req.expectedFiles : undefined;
-  const check = own ? finalCheckOfFolders(expected, await ladFolderFiles(container), (lad) => expectedFilesOf(lad, own)) : finalCheck(expected, await collatedFiles(container));
+  const check = own ? finalCheckOfFolders(expected, await listLadFolders(container), (lad) => expectedFilesOf(lad, own)) : finalCheck(expected, await collatedFiles(container));
   await writeJson(container, finalCheckBlobOf(req.runId), check);
   return { ok: check.ok, problems: check.problems.length, checkedLads: check.checkedLads };
 }
@@ -46,20 +46,6 @@ export async function collatedFiles(container: ContainerClient): Promise<Map<str
       files.push({ name: `${region}/${file.name}`, size: file.size });
       byLad.set(lad, files);
     }
-  }
-  return byLad;
-}
-
-/** Every LAD folder's files (named relative to it), from one listing of the container; the workspace is not a LAD. */
-async function ladFolderFiles(container: ContainerClient): Promise<Map<string, ListedFile[]>> {
-  const byLad = new Map<string, ListedFile[]>();
-  for (const file of await listUnder(container, '')) {
-    const slash = file.name.indexOf('/');
-    if (slash <= 0 || file.name.startsWith('_spc/')) continue;
-    const lad = file.name.slice(0, slash);
-    const files = byLad.get(lad) ?? [];
-    files.push({ name: file.name.slice(slash + 1), size: file.size });
-    byLad.set(lad, files);
   }
   return byLad;
 }

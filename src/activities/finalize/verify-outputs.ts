@@ -3,21 +3,17 @@
  * the files in its folder with sizes and MD5, whether they meet the output contract), written page by page to the
  * workspace. Resumes at the first page not written.
  */
-import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import type { BlobServiceClient } from '@azure/storage-blob';
 import { checkLadOutputs, expectedLadFiles } from '../../outputs/contract';
 import type { LadResult } from '../../schemas/lad';
 import { unpackLads } from '../../schemas/packed-lads';
 import type { LadStatus } from '../../schemas/progress';
 import type { PackedLads } from '../../schemas/run-state';
-import { runLimited } from '../cleanup';
 import { readLadRecords } from '../lad-records';
 import type { StepProgress } from './progress';
-import { entriesBlobOf, LADS_PER_PAGE, listUnder, writeJson, type ManifestEntry, type StoredFile } from './workspace';
+import { entriesBlobOf, LADS_PER_PAGE, ladFoldersOf, writeJson, type ManifestEntry, type StoredFile } from './workspace';
 
 export type ExpectedFiles = 'contract' | string[];
-
-/** LAD folders listed at once. */
-const LIST_CONCURRENCY = 32;
 
 /** The expected file names of a LAD. */
 export const expectedFilesOf = (lad: string, expected: ExpectedFiles): string[] =>
@@ -64,8 +60,11 @@ export async function verifyRunOutputs(blobs: BlobServiceClient, req: VerifyRunO
   const lads = statusesOf(req);
   const pages = Math.ceil(lads.length / LADS_PER_PAGE);
   let done: Progress = progress.resumed ?? { pages: 0, succeeded: 0, incomplete: 0 };
+  // Listed once for all the pages left (a resumed step lists again: a few calls per 5,000 files).
+  const left = lads.slice(done.pages * LADS_PER_PAGE).filter((l) => l.status === 'succeeded' || l.status === 'failed');
+  const folders = await ladFoldersOf(container, left.map((l) => l.lad), progress.alive);
   for (let page = done.pages; page < pages; page++) {
-    const entries = await entriesOf(blobs, container, req, lads.slice(page * LADS_PER_PAGE, (page + 1) * LADS_PER_PAGE), progress.alive);
+    const entries = await entriesOf(blobs, req, lads.slice(page * LADS_PER_PAGE, (page + 1) * LADS_PER_PAGE), folders, progress.alive);
     await writeJson(container, entriesBlobOf(req.runId, page), { lads: entries });
     const succeeded = entries.filter((e) => e.status === 'succeeded');
     done = { pages: page + 1, succeeded: done.succeeded + succeeded.length, incomplete: done.incomplete + succeeded.filter((e) => !e.outputsOk).length };
@@ -87,20 +86,16 @@ function statusesOf(req: VerifyRunOutputsRequest): LadStatusNote[] {
   });
 }
 
-/** The entries of one page: records read for its finished LADs, folders listed for those with a result. */
-async function entriesOf(blobs: BlobServiceClient, container: ContainerClient, req: VerifyRunOutputsRequest, lads: LadStatusNote[], alive: () => void): Promise<ManifestEntry[]> {
+/** The entries of one page: records read for its finished LADs, the listed folders of those with a result. */
+async function entriesOf(blobs: BlobServiceClient, req: VerifyRunOutputsRequest, lads: LadStatusNote[], folders: ReadonlyMap<string, StoredFile[]>, alive: () => void): Promise<ManifestEntry[]> {
   const finished = (l: LadStatusNote) => l.status === 'succeeded' || l.status === 'failed';
   // Packed runs read full results from the records; a run of an older worker passed them in.
   const records = req.packedLads ? await readLadRecords(blobs, req.container, lads.filter((l) => finished(l) && !l.result).map((l) => l.lad), alive) : new Map<string, LadResult>();
-  const entries: ManifestEntry[] = new Array<ManifestEntry>(lads.length);
-  await runLimited(lads, LIST_CONCURRENCY, async (l, i) => {
+  return lads.map((l) => {
     // A LAD whose child failed as a workflow has no record: its error is all there is.
     const result = l.result ?? records.get(l.lad) ?? (req.packedLads && l.status === 'failed' ? { lad: l.lad, status: 'failed' as const, attempts: [], error: l.error ?? 'failed; no result was recorded' } : undefined);
-    const files = result ? await listUnder(container, `${l.lad}/`) : [];
-    entries[i] = manifestEntry(l.lad, l.status, result, files, req.expectedFiles, l.note);
-    if (i % 100 === 0) alive();
+    return manifestEntry(l.lad, l.status, result, result ? (folders.get(l.lad) ?? []) : [], req.expectedFiles, l.note);
   });
-  return entries;
 }
 
 function manifestEntry(lad: string, status: LadStatus, result: LadResult | undefined, files: StoredFile[], expected: ExpectedFiles, note?: string): ManifestEntry {

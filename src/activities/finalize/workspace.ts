@@ -9,9 +9,11 @@ import { Context } from '@temporalio/activity';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Manifest } from '../../schemas/manifest';
 import type { FinalCheckResult, ListedFile } from '../../outputs/contract';
+import { runLimited } from '../cleanup';
 import { callSignal } from '../clients';
 import { mapped, statusOf, toFailure } from '../errors';
 import type { RunDiff } from '../lineage';
+import { LAD_CODE_REGEX } from '../../schemas/patterns';
 
 /** LADs per page: a page of entries is a few MB at 69 files a LAD, read and written in one call. */
 export const LADS_PER_PAGE = 500;
@@ -89,17 +91,62 @@ export async function* allEntries(container: ContainerClient, ref: FinalizeRef):
 }
 
 /** Lists blobs under a prefix, names relative to it, with sizes and MD5 (base64, as storage reports it). */
-export async function listUnder(container: ContainerClient, prefix: string): Promise<StoredFile[]> {
+export const listUnder = (container: ContainerClient, prefix: string): Promise<StoredFile[]> => listUnderEach(container, prefix, () => undefined);
+
+/** Each page of up to 5,000 blobs gets its own time limit, so a listing of a whole large container is not cut short. */
+async function listUnderEach(container: ContainerClient, prefix: string, onEach: () => void): Promise<StoredFile[]> {
   const files: StoredFile[] = [];
+  let continuationToken: string | undefined;
   try {
-    for await (const blob of container.listBlobsFlat({ prefix, abortSignal: callSignal(Context.current().cancellationSignal, 300_000) })) {
-      const md5 = blob.properties.contentMD5 ? Buffer.from(blob.properties.contentMD5).toString('base64') : undefined;
-      files.push({ name: blob.name.slice(prefix.length), size: blob.properties.contentLength ?? 0, ...(md5 && { md5 }) });
-    }
+    do {
+      const pages = container.listBlobsFlat({ prefix, abortSignal: callSignal(Context.current().cancellationSignal, 120_000) }).byPage({ continuationToken });
+      const next = await pages.next();
+      const page = next.done ? undefined : next.value;
+      for (const blob of page?.segment.blobItems ?? []) {
+        const md5 = blob.properties.contentMD5 ? Buffer.from(blob.properties.contentMD5).toString('base64') : undefined;
+        files.push({ name: blob.name.slice(prefix.length), size: blob.properties.contentLength ?? 0, ...(md5 && { md5 }) });
+        onEach();
+      }
+      continuationToken = page?.continuationToken || undefined;
+    } while (continuationToken);
   } catch (err) {
     throw toFailure(err, `list ${prefix || 'the container'}`);
   }
   return files;
+}
+
+/**
+ * Every LAD folder's files (named relative to it, with sizes and MD5), from one flat listing of the container: a
+ * few list calls per 5,000 files, where listing each LAD's folder costs a call per LAD (and, on Azurite, a scan
+ * of the whole account per call). Folders whose name is not a LAD code (`inputs/`, `_spc/`, the region folders)
+ * are skipped.
+ * @param alive called every few thousand files (a long listing keeps its activity's heartbeat)
+ */
+export async function listLadFolders(container: ContainerClient, alive: () => void = () => undefined): Promise<Map<string, StoredFile[]>> {
+  const byLad = new Map<string, StoredFile[]>();
+  let listed = 0;
+  for (const file of await listUnderEach(container, '', () => ++listed % 5000 === 0 && alive())) {
+    const slash = file.name.indexOf('/');
+    const lad = file.name.slice(0, slash);
+    if (slash < 0 || !LAD_CODE_REGEX.test(lad)) continue;
+    const files = byLad.get(lad) ?? [];
+    files.push({ ...file, name: file.name.slice(slash + 1) });
+    byLad.set(lad, files);
+  }
+  return byLad;
+}
+
+/** Up to this many LADs, their folders are listed one by one (a redrive of a few LADs in a large run's container). */
+const FOLDER_BY_FOLDER_MAX = 50;
+
+/** The folders of `lads`: listed one by one when they are few, else from one listing of the container. */
+export async function ladFoldersOf(container: ContainerClient, lads: readonly string[], alive: () => void = () => undefined): Promise<Map<string, StoredFile[]>> {
+  if (lads.length > FOLDER_BY_FOLDER_MAX) return listLadFolders(container, alive);
+  const byLad = new Map<string, StoredFile[]>();
+  await runLimited(lads, 16, async (lad) => {
+    byLad.set(lad, await listUnder(container, `${lad}/`));
+  });
+  return byLad;
 }
 
 /** Deletes the run's workspace; a container already gone is fine. */
