@@ -61,7 +61,7 @@ export async function verifyRunOutputs(blobs: BlobServiceClient, req: VerifyRunO
   const pages = Math.ceil(lads.length / LADS_PER_PAGE);
   let done: Progress = progress.resumed ?? { pages: 0, succeeded: 0, incomplete: 0 };
   // Listed once for all the pages left (a resumed step lists again: a few calls per 5,000 files).
-  const left = lads.slice(done.pages * LADS_PER_PAGE).filter((l) => l.status === 'succeeded' || l.status === 'failed');
+  const left = lads.slice(done.pages * LADS_PER_PAGE).filter(finished);
   const folders = await ladFoldersOf(container, left.map((l) => l.lad), progress.alive);
   for (let page = done.pages; page < pages; page++) {
     const entries = await entriesOf(blobs, req, lads.slice(page * LADS_PER_PAGE, (page + 1) * LADS_PER_PAGE), folders, progress.alive);
@@ -72,6 +72,9 @@ export async function verifyRunOutputs(blobs: BlobServiceClient, req: VerifyRunO
   }
   return { pages, lads: lads.length, succeeded: done.succeeded, incomplete: done.incomplete };
 }
+
+/** A LAD that ended, with a result (its record) to read and a folder to list. */
+const finished = (l: LadStatusNote): boolean => l.status === 'succeeded' || l.status === 'failed';
 
 /** Every LAD of the run with its status and note: from the packed statuses (since 0.2), or as an older worker passed them. */
 function statusesOf(req: VerifyRunOutputsRequest): LadStatusNote[] {
@@ -88,7 +91,6 @@ function statusesOf(req: VerifyRunOutputsRequest): LadStatusNote[] {
 
 /** The entries of one page: records read for its finished LADs, the listed folders of those with a result. */
 async function entriesOf(blobs: BlobServiceClient, req: VerifyRunOutputsRequest, lads: LadStatusNote[], folders: ReadonlyMap<string, StoredFile[]>, alive: () => void): Promise<ManifestEntry[]> {
-  const finished = (l: LadStatusNote) => l.status === 'succeeded' || l.status === 'failed';
   // Packed runs read full results from the records; a run of an older worker passed them in.
   const records = req.packedLads ? await readLadRecords(blobs, req.container, lads.filter((l) => finished(l) && !l.result).map((l) => l.lad), alive) : new Map<string, LadResult>();
   return lads.map((l) => {

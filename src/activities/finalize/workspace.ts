@@ -90,11 +90,12 @@ export async function* allEntries(container: ContainerClient, ref: FinalizeRef):
   for (let page = 0; page < ref.pages; page++) yield* (await readEntries(container, ref.runId, page)).lads;
 }
 
-/** Lists blobs under a prefix, names relative to it, with sizes and MD5 (base64, as storage reports it). */
-export const listUnder = (container: ContainerClient, prefix: string): Promise<StoredFile[]> => listUnderEach(container, prefix, () => undefined);
-
-/** Each page of up to 5,000 blobs gets its own time limit, so a listing of a whole large container is not cut short. */
-async function listUnderEach(container: ContainerClient, prefix: string, onEach: () => void): Promise<StoredFile[]> {
+/**
+ * Lists blobs under a prefix, names relative to it, with sizes and MD5 (base64, as storage reports it). Each page of
+ * up to 5,000 blobs gets its own time limit, so a listing of a whole large container is not cut short.
+ * @param alive called after each page (a long listing keeps its activity's heartbeat)
+ */
+export async function listUnder(container: ContainerClient, prefix: string, alive: () => void = () => undefined): Promise<StoredFile[]> {
   const files: StoredFile[] = [];
   let continuationToken: string | undefined;
   try {
@@ -105,8 +106,8 @@ async function listUnderEach(container: ContainerClient, prefix: string, onEach:
       for (const blob of page?.segment.blobItems ?? []) {
         const md5 = blob.properties.contentMD5 ? Buffer.from(blob.properties.contentMD5).toString('base64') : undefined;
         files.push({ name: blob.name.slice(prefix.length), size: blob.properties.contentLength ?? 0, ...(md5 && { md5 }) });
-        onEach();
       }
+      alive();
       continuationToken = page?.continuationToken || undefined;
     } while (continuationToken);
   } catch (err) {
@@ -120,15 +121,14 @@ async function listUnderEach(container: ContainerClient, prefix: string, onEach:
  * few list calls per 5,000 files, where listing each LAD's folder costs a call per LAD (and, on Azurite, a scan
  * of the whole account per call). Folders whose name is not a LAD code (`inputs/`, `_spc/`, the region folders)
  * are skipped.
- * @param alive called every few thousand files (a long listing keeps its activity's heartbeat)
  */
 export async function listLadFolders(container: ContainerClient, alive: () => void = () => undefined): Promise<Map<string, StoredFile[]>> {
   const byLad = new Map<string, StoredFile[]>();
-  let listed = 0;
-  for (const file of await listUnderEach(container, '', () => ++listed % 5000 === 0 && alive())) {
+  for (const file of await listUnder(container, '', alive)) {
     const slash = file.name.indexOf('/');
+    if (slash < 0) continue;
     const lad = file.name.slice(0, slash);
-    if (slash < 0 || !LAD_CODE_REGEX.test(lad)) continue;
+    if (!LAD_CODE_REGEX.test(lad)) continue;
     const files = byLad.get(lad) ?? [];
     files.push({ ...file, name: file.name.slice(slash + 1) });
     byLad.set(lad, files);
@@ -138,12 +138,14 @@ export async function listLadFolders(container: ContainerClient, alive: () => vo
 
 /** Up to this many LADs, their folders are listed one by one (a redrive of a few LADs in a large run's container). */
 const FOLDER_BY_FOLDER_MAX = 50;
+/** Folders listed at once, one by one. */
+const FOLDERS_AT_ONCE = 16;
 
 /** The folders of `lads`: listed one by one when they are few, else from one listing of the container. */
 export async function ladFoldersOf(container: ContainerClient, lads: readonly string[], alive: () => void = () => undefined): Promise<Map<string, StoredFile[]>> {
   if (lads.length > FOLDER_BY_FOLDER_MAX) return listLadFolders(container, alive);
   const byLad = new Map<string, StoredFile[]>();
-  await runLimited(lads, 16, async (lad) => {
+  await runLimited(lads, FOLDERS_AT_ONCE, async (lad) => {
     byLad.set(lad, await listUnder(container, `${lad}/`));
   });
   return byLad;
